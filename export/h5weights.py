@@ -1,0 +1,42 @@
+"""Read the Dense layers' float weights from a Keras `model.h5` with h5py (no TensorFlow)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+from export.quantize import FloatLayer
+
+
+class ModelFileError(Exception):
+    """`model.h5` does not hold the expected Dense layers."""
+
+
+def _find(group: h5py.Group, suffix: str) -> np.ndarray:
+    found: list[np.ndarray] = []
+
+    def visit(name: str, item: h5py.HLObject) -> None:
+        if isinstance(item, h5py.Dataset) and name.split("/")[-1].split(":")[0] == suffix:
+            found.append(np.asarray(item, dtype=np.float32))
+
+    group.visititems(visit)
+    if len(found) != 1:
+        raise ModelFileError(f"{group.name}: expected one '{suffix}' array, found {len(found)}")
+    return found[0]
+
+
+def read_dense_layers(path: Path, names: list[str]) -> list[FloatLayer]:
+    """The kernel and bias of each named Dense layer, in the given order."""
+    try:
+        with h5py.File(path, "r") as h5:
+            weights = h5.get("model_weights", h5)
+            layers = []
+            for name in names:
+                if name not in weights:
+                    raise ModelFileError(f"{path}: no layer '{name}'; retrain with the current config (doit train)")
+                layers.append(FloatLayer(kernel=_find(weights[name], "kernel"), bias=_find(weights[name], "bias")))
+            return layers
+    except OSError as exc:
+        raise ModelFileError(f"{path}: cannot read the model ({exc}); rerun the train task") from None

@@ -1,0 +1,129 @@
+"""Post-training quantization of the float MLP into the integer network of `golden.py`.
+
+Per layer, with `s_in` the real value of one input unit (1/input_max for the pixels):
+
+- weights: int8, symmetric, one power-of-two scale per layer: `w = round(W * 2^e)` with the
+  largest `e` that keeps every |w| <= 127;
+- accumulator scale `s_acc = s_in * 2^-e`; bias `round(b / s_acc)`;
+- hidden layers: the shift is the smallest one that brings the calibration percentile of the
+  layer's (ReLU) activations on the training set under `activation_max`; its rounding
+  constant 2^(shift-1) is added to the bias; the next layer's `s_in = s_acc * 2^shift`;
+- accumulator width: proven over every training and test image: `auto` takes 16 bits when
+  all sums fit int16, else 24; a fixed width that some image overflows is an error.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from export.golden import IntLayer, IntNetwork, raw_accumulators, requantize, wrap
+from training.config import QuantizeConfig
+
+WEIGHT_MAX = 127
+ACCUMULATOR_WIDTHS = (16, 24)
+
+
+class QuantizationError(Exception):
+    """The network cannot be quantized as configured; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class FloatLayer:
+    kernel: np.ndarray  # (inputs, outputs) float32
+    bias: np.ndarray  # (outputs,) float32
+
+
+@dataclass(frozen=True)
+class LayerReport:
+    weight_exponent: int
+    input_scale: float
+    accumulator_scale: float
+    output_scale: float | None
+    accumulator_min: int  # over all training and test images
+    accumulator_max: int
+    accumulator_bound: int  # largest |sum| any input could reach, for information
+
+    def as_dict(self) -> dict[str, float | int | None]:
+        return dict(self.__dict__)
+
+
+def weight_exponent(kernel: np.ndarray) -> int:
+    largest = float(np.max(np.abs(kernel)))
+    if largest == 0.0:
+        return 0
+    return math.floor(math.log2(WEIGHT_MAX / largest))
+
+
+def choose_shift(accumulators: np.ndarray, percentile: float, activation_max: int) -> int:
+    """Smallest right shift that brings the `percentile` of the ReLU'd sums under activation_max."""
+    top = float(np.percentile(np.maximum(accumulators, 0), percentile))
+    if top <= activation_max:
+        return 0
+    return math.ceil(math.log2(top / activation_max))
+
+
+def fits(low: int, high: int, bits: int) -> bool:
+    return -(1 << (bits - 1)) <= low and high < (1 << (bits - 1))
+
+
+def choose_width(index: int, low: int, high: int, setting: str | int) -> int:
+    candidates = ACCUMULATOR_WIDTHS if setting == "auto" else (int(setting),)
+    for bits in candidates:
+        if fits(low, high, bits):
+            return bits
+    widest = candidates[-1]
+    raise QuantizationError(
+        f"layer {index}: accumulators reach {low}..{high} on the training and test images, beyond "
+        f"the {widest}-bit range {-(1 << (widest - 1))}..{(1 << (widest - 1)) - 1}; "
+        + (
+            "set quantize.accumulator_bits to auto (or 24)"
+            if setting != "auto" and widest < ACCUMULATOR_WIDTHS[-1]
+            else "lower quantize.activation_bits or the input levels (preprocess.levels), or use fewer inputs"
+        )
+    )
+
+
+def quantize(
+    layers: list[FloatLayer],
+    input_max: int,
+    cfg: QuantizeConfig,
+    train_inputs: np.ndarray,
+    test_inputs: np.ndarray,
+) -> tuple[IntNetwork, list[LayerReport]]:
+    """Quantize `layers`; calibrate on `train_inputs`, prove widths on train and test."""
+    activation_max = (1 << cfg.activation_bits) - 1
+    n_train = len(train_inputs)
+    values = np.concatenate([train_inputs, test_inputs])
+    input_scale = 1.0 / input_max
+    int_layers: list[IntLayer] = []
+    reports: list[LayerReport] = []
+    for index, layer in enumerate(layers):
+        is_output = index == len(layers) - 1
+        exponent = weight_exponent(layer.kernel)
+        weights = np.clip(np.rint(layer.kernel * 2.0**exponent), -WEIGHT_MAX, WEIGHT_MAX).astype(np.int8)
+        acc_scale = input_scale * 2.0**-exponent
+        bias = np.rint(layer.bias / acc_scale).astype(np.int64)
+        shift = None
+        if not is_output:
+            probe = IntLayer(weights, bias, 64, 0, activation_max)
+            shift = choose_shift(raw_accumulators(probe, values[:n_train]), cfg.calibration_percentile, activation_max)
+            if shift:
+                bias = bias + (1 << (shift - 1))
+        exact = raw_accumulators(IntLayer(weights, bias, 64, shift, activation_max), values)
+        low = int(min(exact.min(initial=0), bias.min(initial=0)))
+        high = int(max(exact.max(initial=0), bias.max(initial=0)))
+        bits = choose_width(index, low, high, cfg.accumulator_bits)
+        peak_input = input_max if index == 0 else activation_max
+        bound = int(np.max(np.abs(bias) + np.abs(weights.astype(np.int64)).sum(axis=0) * peak_input))
+        int_layer = IntLayer(weights, bias, bits, shift, activation_max)
+        int_layers.append(int_layer)
+        output_scale = None if shift is None else acc_scale * 2.0**shift
+        reports.append(LayerReport(exponent, input_scale, acc_scale, output_scale, low, high, bound))
+        if not is_output:
+            values = requantize(int_layer, wrap(exact, bits))
+            input_scale = output_scale
+    return IntNetwork(input_max=input_max, layers=tuple(int_layers)), reports
+

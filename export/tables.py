@@ -1,0 +1,122 @@
+"""The export task: quantize `model.h5` into `.bin` tables and a manifest, then check them.
+
+Outputs, in the export folder:
+
+- `layer<i>_weights.bin`: int8, row-major `[input][output]` (one row of all outputs per
+  input, the order in which the 6502 walks them);
+- `layer<i>_bias.bin`: the biases in the layer's accumulator width, planar little-endian
+  (all low bytes, then all middle bytes, then all high bytes) so the 6502 indexes each
+  byte plane with one index register;
+- `manifest.json`: shapes, shifts, widths, table sizes and offsets, scales, and the proven
+  accumulator ranges;
+- `integer_eval.json`: the golden model's accuracy on the test images, computed from the
+  files just written (so the check covers the files, not only the arrays in memory).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from export import golden
+from export.h5weights import read_dense_layers
+from export.quantize import LayerReport, quantize
+from training.config import Config
+from training.fsutil import write_bytes, write_json
+from training.preprocess import input_shift
+from training.train import dense_name
+
+MANIFEST_FORMAT = 1
+INTEGER_EVAL_FILE = "integer_eval.json"
+
+
+def weights_file(index: int) -> str:
+    return f"layer{index}_weights.bin"
+
+
+def bias_file(index: int) -> str:
+    return f"layer{index}_bias.bin"
+
+
+def encode_bias(bias: np.ndarray, accumulator_bits: int) -> bytes:
+    unsigned = bias.astype(np.int64) & ((1 << accumulator_bits) - 1)
+    planes = [((unsigned >> (8 * k)) & 0xFF).astype(np.uint8) for k in range(accumulator_bits // 8)]
+    return b"".join(plane.tobytes() for plane in planes)
+
+
+def build_manifest(cfg: Config, network: golden.IntNetwork, reports: list[LayerReport]) -> dict[str, Any]:
+    layers = []
+    offset = 0
+    for index, (layer, report) in enumerate(zip(network.layers, reports, strict=True)):
+        inputs, outputs = layer.weights.shape
+        weight_bytes = inputs * outputs
+        bias_bytes = outputs * layer.accumulator_bits // 8
+        layers.append(
+            {
+                "index": index,
+                "inputs": inputs,
+                "outputs": outputs,
+                "relu": not layer.is_output,
+                "weight_bits": cfg.quantize.weight_bits,
+                "accumulator_bits": layer.accumulator_bits,
+                "shift": layer.shift,
+                "activation_max": layer.activation_max,
+                "weights": {"file": weights_file(index), "offset": offset, "bytes": weight_bytes,
+                            "layout": "int8 row-major [input][output]"},
+                "bias": {"file": bias_file(index), "offset": offset + weight_bytes, "bytes": bias_bytes,
+                         "layout": "planar little-endian two's complement: low bytes, then higher bytes"},
+                "quantization": report.as_dict(),
+            }
+        )
+        offset += weight_bytes + bias_bytes
+    return {
+        "format": MANIFEST_FORMAT,
+        "name": cfg.name,
+        "input": {
+            "size": cfg.preprocess.size,
+            "count": cfg.input_count,
+            "max": network.input_max,
+            "levels": cfg.preprocess.levels,
+            "resize": cfg.preprocess.resize,
+            "center": cfg.preprocess.center,
+            "shift": input_shift(cfg.preprocess),
+        },
+        "layer_sizes": cfg.layer_sizes,
+        "params": sum(int(np.prod(layer.weights.shape)) + layer.weights.shape[1] for layer in network.layers),
+        "tables_bytes": offset,
+        "layers": layers,
+    }
+
+
+def export(cfg: Config, model_path: Path, inputs_path: Path, out_dir: Path) -> dict[str, Any]:
+    """Quantize, write the tables and manifest, and evaluate the golden model on them."""
+    names = [dense_name(i) for i in range(len(cfg.model.hidden) + 1)]
+    float_layers = read_dense_layers(model_path, names)
+    with np.load(inputs_path) as data:
+        x_train, x_test, y_test = data["x_train"], data["x_test"], data["y_test"]
+        input_max = int(data["input_max"])
+    network, reports = quantize(float_layers, input_max, cfg.quantize, x_train, x_test)
+
+    for index, layer in enumerate(network.layers):
+        write_bytes(out_dir / weights_file(index), layer.weights.astype(np.int8).tobytes())
+        write_bytes(out_dir / bias_file(index), encode_bias(layer.bias, layer.accumulator_bits))
+    manifest = build_manifest(cfg, network, reports)
+    write_json(out_dir / golden.MANIFEST_FILE, manifest)
+
+    reloaded = golden.load(out_dir)
+    digits = golden.predict(reloaded, x_test)
+    result = {"accuracy": float(np.mean(digits == y_test)), "test_images": len(y_test)}
+    write_json(out_dir / INTEGER_EVAL_FILE, result)
+    widths = ", ".join(f"{layer['accumulator_bits']}" for layer in manifest["layers"])
+    print(
+        f"integer network {'-'.join(map(str, cfg.layer_sizes))}: {manifest['tables_bytes']} bytes of tables, "
+        f"accumulators {widths} bits, test accuracy {result['accuracy']:.4f}"
+    )
+    return result
+
+
+def read_manifest(out_dir: Path) -> dict[str, Any]:
+    return json.loads((out_dir / golden.MANIFEST_FILE).read_text())

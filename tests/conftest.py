@@ -1,0 +1,118 @@
+"""Shared fixtures: the MNIST folder, tiny configs, and running doit as a user would."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_MNIST = ROOT.parent / "shared" / "data" / "mnist"
+
+TINY_OVERRIDES = """\
+data:
+  train_limit: 600
+  test_limit: 200
+train:
+  epochs: 1
+  batch_size: 32
+"""
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--slow", action="store_true", help="also run the slow end-to-end and full-dataset tests")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--slow"):
+        return
+    skip = pytest.mark.skip(reason="slow: run with --slow")
+    for item in items:
+        if "slow" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def mnist_dir() -> Path:
+    """The local MNIST copy: $MNIST_DIR, else the team's shared folder beside the repo."""
+    folder = Path(os.environ.get("MNIST_DIR") or SHARED_MNIST)
+    if not (folder / "t10k-images-idx3-ubyte.gz").exists() and not (folder / "t10k-images-idx3-ubyte").exists():
+        pytest.fail(f"no MNIST in {folder}: set MNIST_DIR to a folder with the four IDX files")
+    return folder
+
+
+def write_config(path: Path, name: str, overrides: str = "", base: Path = ROOT / "config.yaml") -> Path:
+    """A config that inherits `base` and overrides a few settings (YAML text)."""
+    path.write_text(f"base: {base}\nname: {name}\n{overrides}")
+    return path
+
+
+@dataclass
+class DoitRun:
+    returncode: int
+    stdout: str
+    stderr: str
+    results: dict[str, str]  # task name -> success / up-to-date / fail / error
+    outputs: dict[str, str]  # task name -> what it printed (JSON reporter)
+
+    def ran(self) -> set[str]:
+        return {name for name, result in self.results.items() if result == "success"}
+
+
+def run_doit(*args: str, env: dict[str, str] | None = None, cwd: Path = ROOT, report: Path | None = None) -> DoitRun:
+    """Run `doit` in a subprocess as a user would, with the JSON reporter for the results."""
+    command = [sys.executable, "-m", "doit", *args]
+    if report is not None:
+        command[3:3] = ["--reporter", "json", "--output-file", str(report)]
+    completed = subprocess.run(command, cwd=cwd, env={**os.environ, **(env or {})}, capture_output=True, text=True)
+    results: dict[str, str] = {}
+    outputs: dict[str, str] = {}
+    if report is not None and report.exists() and report.stat().st_size:
+        for task in json.loads(report.read_text())["tasks"]:
+            results[task["name"]] = task["result"]
+            outputs[task["name"]] = task.get("out", "") + task.get("err", "")
+    return DoitRun(completed.returncode, completed.stdout, completed.stderr, results, outputs)
+
+
+@dataclass
+class TinyBuild:
+    """A tiny config (600 training images, 1 epoch) built into its own build root."""
+
+    config: Path
+    build_root: Path
+    mnist_dir: Path
+    first_run: DoitRun
+
+    @property
+    def out(self) -> Path:
+        return self.build_root / "tiny"
+
+    def doit(self, *args: str, report_name: str = "report.json") -> DoitRun:
+        report = self.build_root / report_name
+        report.unlink(missing_ok=True)
+        return run_doit(
+            f"config={self.config}",
+            f"builddir={self.build_root}",
+            *args,
+            env={"MNIST_DIR": str(self.mnist_dir)},
+            report=report,
+        )
+
+
+@pytest.fixture(scope="session")
+def tiny_build(tmp_path_factory: pytest.TempPathFactory, mnist_dir: Path) -> TinyBuild:
+    work = tmp_path_factory.mktemp("tiny")
+    config = write_config(work / "tiny.yaml", "tiny", TINY_OVERRIDES)
+    build = TinyBuild(config, work / "build", mnist_dir, None)  # type: ignore[arg-type]
+    build.first_run = build.doit()
+    assert build.first_run.returncode == 0, build.first_run.stdout + build.first_run.stderr
+    return build
+
+
+Factory = Callable[..., TinyBuild]

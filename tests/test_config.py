@@ -1,0 +1,98 @@
+"""Configuration errors stop the build before any work, with one clear message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, run_doit, write_config
+from training import config as config_module
+from training.config import ConfigError
+
+
+def load_with(tmp_path: Path, overrides: str) -> config_module.Config:
+    return config_module.load(write_config(tmp_path / "c.yaml", "c", overrides))
+
+
+def test_default_and_presets_are_valid() -> None:
+    default = config_module.load(ROOT / "config.yaml")
+    assert default.layer_sizes == [49, 49, 24, 10]
+    origin = config_module.load(ROOT / "training" / "presets" / "origin.yaml")
+    assert origin.layer_sizes == [49, 49, 24, 10]
+    assert (origin.preprocess.resize, origin.model.dropout, origin.train.epochs) == ("bilinear", 0.5, 50)
+    assert origin.train.batch_size == 64
+    assert origin.name != default.name  # its own folder under build/
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        ("model:\n  hidden: [49, 0]\n", ["model.hidden[1] = 0", "greater than or equal to 1"]),
+        ("preprocess:\n  size: 9\n", ["preprocess.size = 9", "7, 14 or 28"]),
+        ("train:\n  epochs: ten\n", ["train.epochs = 'ten'", "integer"]),
+        ("train:\n  learning_rate: -1.0\n", ["train.learning_rate = -1.0", "greater than 0"]),
+        ("model:\n  activation: tanh\n", ["model.activation = 'tanh'", "'relu'"]),
+        ("quantize:\n  accumulator_bits: 12\n", ["quantize.accumulator_bits = 12", "'auto', 16 or 24"]),
+        ("preprocess:\n  levels: 1\n", ["preprocess.levels = 1", "greater than or equal to 2"]),
+        ("train:\n  validation_split: 0.9\n", ["train.validation_split = 0.9", "less than 0.5"]),
+        ("modle:\n  hidden: [3]\n", ["modle: unknown setting"]),
+        ("train:\n  epoch: 3\n", ["train.epoch: unknown setting"]),
+        ("data:\n  train_limit: 5\n", ["data.train_limit = 5", "greater than or equal to 100"]),
+        ("preprocess:\n  resize: bilinear\n", ["preprocess", "bilinear", "levels 256"]),
+    ],
+)
+def test_bad_values_name_key_value_and_what_is_allowed(tmp_path: Path, overrides: str, expected: list[str]) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_with(tmp_path, overrides)
+    message = str(caught.value)
+    for fragment in expected:
+        assert fragment in message, message
+
+
+def test_missing_setting_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "partial.yaml"
+    path.write_text("name: partial\n")
+    with pytest.raises(ConfigError, match=r"data: missing"):
+        config_module.load(path)
+
+
+def test_malformed_yaml_gives_line(tmp_path: Path) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text("name: x\nmodel:\n  hidden: [49, 24\n")
+    with pytest.raises(ConfigError, match=r"not valid YAML at line \d+, column \d+"):
+        config_module.load(path)
+
+
+def test_top_level_must_be_a_mapping(tmp_path: Path) -> None:
+    path = tmp_path / "list.yaml"
+    path.write_text("- 1\n- 2\n")
+    with pytest.raises(ConfigError, match="must be a mapping"):
+        config_module.load(path)
+
+
+def test_missing_file_and_base_loop(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no such config file"):
+        config_module.load(tmp_path / "nope.yaml")
+    (tmp_path / "a.yaml").write_text("base: b.yaml\n")
+    (tmp_path / "b.yaml").write_text("base: a.yaml\n")
+    with pytest.raises(ConfigError, match="loop"):
+        config_module.load(tmp_path / "a.yaml")
+
+
+def test_base_merges_key_by_key(tmp_path: Path) -> None:
+    cfg = load_with(tmp_path, "train:\n  epochs: 3\n")
+    default = config_module.load(ROOT / "config.yaml")
+    assert cfg.train.epochs == 3
+    assert cfg.train.batch_size == default.train.batch_size
+    assert cfg.model == default.model
+
+
+@pytest.mark.parametrize("command", [[], ["list"]])
+def test_doit_stops_before_any_work_without_traceback(tmp_path: Path, command: list[str]) -> None:
+    bad = write_config(tmp_path / "bad.yaml", "bad", "model:\n  hidden: [0]\n")
+    run = run_doit(f"config={bad}", f"builddir={tmp_path / 'build'}", *command)
+    assert run.returncode != 0
+    assert "model.hidden[0] = 0" in run.stderr
+    assert "Traceback" not in run.stderr + run.stdout
+    assert not (tmp_path / "build" / "bad" / "model.h5").exists()

@@ -1,0 +1,98 @@
+"""Only stale steps rebuild: checked through doit itself, on a tiny config."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, TINY_OVERRIDES, TinyBuild, run_doit, write_config
+
+PIPELINE = {"dataset", "preprocess", "train", "export", "metrics"}
+
+
+@pytest.fixture(scope="module")
+def build(tmp_path_factory: pytest.TempPathFactory, mnist_dir: Path) -> TinyBuild:
+    work = tmp_path_factory.mktemp("incremental")
+    config = write_config(work / "tiny.yaml", "tiny", TINY_OVERRIDES)
+    build = TinyBuild(config, work / "build", mnist_dir, None)  # type: ignore[arg-type]
+    build.first_run = build.doit()
+    assert build.first_run.returncode == 0, build.first_run.stdout + build.first_run.stderr
+    return build
+
+
+def edit(config: Path, old: str, new: str) -> None:
+    text = config.read_text()
+    assert old in text
+    config.write_text(text.replace(old, new))
+
+
+def test_first_build_runs_every_step_and_writes_metrics(build: TinyBuild) -> None:
+    assert build.first_run.ran() >= PIPELINE
+    assert (build.out / "metrics.json").exists()
+    assert "accuracy on 200 test images: float" in build.first_run.outputs["metrics"]
+
+
+def test_second_build_runs_nothing(build: TinyBuild) -> None:
+    run = build.doit()
+    assert run.returncode == 0 and run.ran() == set(), run.results
+
+
+def test_touching_inputs_runs_nothing(build: TinyBuild) -> None:
+    touched = [build.config, *(build.build_root.rglob("*.npz")), build.out / "model.h5"]
+    touched += [ROOT / "training" / "train.py", ROOT / "export" / "golden.py", ROOT / "training" / "preprocess.py"]
+    for path in touched:
+        os.utime(path)
+    run = build.doit()
+    assert run.returncode == 0 and run.ran() == set(), run.results
+
+
+def test_export_setting_reexports_without_retraining(build: TinyBuild) -> None:
+    edit(build.config, "train:", "quantize:\n  activation_bits: 7\ntrain:")
+    run = build.doit()
+    assert run.returncode == 0
+    assert run.ran() == {"export", "metrics"}, run.results
+
+
+def test_training_setting_retrains_and_reexports(build: TinyBuild) -> None:
+    edit(build.config, "batch_size: 32", "batch_size: 16")
+    run = build.doit()
+    assert run.returncode == 0
+    assert {"train", "export", "metrics"} <= run.ran()
+    assert not run.ran() & {"dataset", "preprocess"}, run.results
+
+
+def test_preprocess_setting_reprocesses_and_retrains(build: TinyBuild) -> None:
+    edit(build.config, "data:", "preprocess:\n  levels: 4\ndata:")
+    run = build.doit()
+    assert run.returncode == 0
+    assert {"preprocess", "train", "export", "metrics"} <= run.ran()
+    assert "dataset" not in run.ran()
+
+
+def test_another_config_builds_into_its_own_folder(build: TinyBuild, tmp_path: Path) -> None:
+    before = (build.out / "metrics.json").read_bytes()
+    other = write_config(tmp_path / "other.yaml", "other", TINY_OVERRIDES + "quantize:\n  activation_bits: 7\n")
+    run = run_doit(
+        f"config={other}", f"builddir={build.build_root}", "export", env={"MNIST_DIR": str(build.mnist_dir)}
+    )
+    assert run.returncode == 0, run.stderr
+    assert (build.build_root / "other" / "export" / "manifest.json").exists()
+    assert (build.out / "metrics.json").read_bytes() == before
+
+
+def test_doit_list_documents_every_task() -> None:
+    run = run_doit("list")
+    assert run.returncode == 0
+    listed = {line.split()[0]: line for line in run.stdout.splitlines() if line.strip()}
+    assert set(listed) >= PIPELINE
+    assert all(len(line.split(maxsplit=1)) == 2 for line in listed.values())  # each has a doc line
+
+
+def test_dataset_error_is_one_message(tmp_path: Path) -> None:
+    config = write_config(tmp_path / "nodata.yaml", "nodata", "data:\n  download: false\n")
+    run = run_doit(f"config={config}", f"builddir={tmp_path / 'build'}", "dataset", env={"MNIST_DIR": str(tmp_path)})
+    assert run.returncode != 0
+    assert "missing" in run.stderr and "MNIST_DIR" in run.stderr
+    assert "Traceback" not in run.stderr + run.stdout

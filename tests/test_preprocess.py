@@ -1,0 +1,105 @@
+"""The integer preprocessing against hand-computed cases."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from training.config import PreprocessConfig
+from training.preprocess import (
+    area_sum,
+    bilinear_resize,
+    center_by_mass,
+    center_shifts,
+    input_max,
+    input_shift,
+    preprocess,
+    to_levels,
+    translate,
+)
+
+
+def cfg(size: int = 7, levels: int = 3, center: bool = False, resize: str = "area") -> PreprocessConfig:
+    return PreprocessConfig(size=size, resize=resize, levels=levels, center=center)
+
+
+def test_levels_round_to_nearest() -> None:
+    pixels = np.array([[0, 63, 64, 127, 128, 191, 192, 255]], dtype=np.uint8)
+    # 3 levels: p*2/255 rounded: 63->0.49->0, 64->0.50->1 (rounded half up: (128+127)//255=1)
+    np.testing.assert_array_equal(to_levels(pixels, 3), [[0, 0, 1, 1, 1, 1, 2, 2]])
+    # 4 levels: p*3/255: 42.5 boundaries
+    np.testing.assert_array_equal(to_levels(pixels, 4), [[0, 1, 1, 1, 2, 2, 2, 3]])
+    np.testing.assert_array_equal(to_levels(pixels, 256), pixels)
+    np.testing.assert_array_equal(to_levels(pixels, 2), [[0, 0, 0, 0, 1, 1, 1, 1]])
+
+
+def test_area_sum_of_blocks() -> None:
+    image = np.zeros((1, 28, 28), dtype=np.uint8)
+    image[0, 0:4, 0:4] = 2  # the whole top-left 4x4 block
+    image[0, 27, 27] = 1  # one pixel of the bottom-right block
+    image[0, 5, 9] = 2  # block (1, 2)
+    sums = area_sum(image, 7)
+    assert sums.shape == (1, 7, 7)
+    assert sums[0, 0, 0] == 32 and sums[0, 6, 6] == 1 and sums[0, 1, 2] == 2
+    assert sums.sum() == 35
+    assert area_sum(image, 14)[0, 0, 0] == 8 and area_sum(image, 28)[0, 27, 27] == 1
+
+
+@pytest.mark.parametrize(
+    ("size", "levels", "shift", "largest"),
+    [(7, 3, 0, 32), (7, 4, 0, 48), (14, 3, 0, 8), (28, 3, 0, 2), (7, 256, 4, 255), (14, 256, 2, 255), (28, 256, 0, 255),
+     (7, 17, 1, 128)],
+)
+def test_input_range(size: int, levels: int, shift: int, largest: int) -> None:
+    config = cfg(size=size, levels=levels)
+    assert input_shift(config) == shift and input_max(config) == largest
+    full = np.full((1, 28, 28), 255, dtype=np.uint8)
+    assert preprocess(full, config).max() == largest
+
+
+def test_centre_of_mass_moves_a_dot_to_the_middle() -> None:
+    image = np.zeros((2, 28, 28), dtype=np.uint8)
+    image[0, 2, 5] = 1
+    dy, dx = center_shifts(image)
+    assert (dy[0], dx[0]) == (12, 9) and (dy[1], dx[1]) == (0, 0)  # blank image: no shift
+    moved = center_by_mass(image)
+    assert moved[0, 14, 14] == 1 and moved[0].sum() == 1
+
+
+def test_centre_rounds_half_up() -> None:
+    image = np.zeros((1, 28, 28), dtype=np.uint8)
+    image[0, 13, 13] = 1
+    image[0, 13, 14] = 1  # centre x = 13.5 -> floor(14 - 13.5) = 0 shift; y = 13 -> +1
+    dy, dx = center_shifts(image)
+    assert (dy[0], dx[0]) == (1, 0)
+
+
+def test_translate_fills_with_zero_and_drops_outside() -> None:
+    image = np.arange(28 * 28, dtype=np.int64).reshape(1, 28, 28) % 7 + 1
+    moved = translate(image, np.array([-2]), np.array([3]))
+    np.testing.assert_array_equal(moved[0, :26, 3:], image[0, 2:, :25])
+    assert not moved[0, 26:, :].any() and not moved[0, :, :3].any()
+
+
+def test_preprocess_chains_levels_center_and_area() -> None:
+    image = np.zeros((1, 28, 28), dtype=np.uint8)
+    image[0, 0:4, 0:4] = 255  # a bright 4x4 square in the corner
+    plain = preprocess(image, cfg())
+    assert plain.shape == (1, 49) and plain[0, 0] == 32 and plain.sum() == 32
+    centred = preprocess(image, cfg(center=True)).reshape(7, 7)
+    # mass centre (1.5, 1.5) -> shift by floor(14 - 1.5) = 12: square covers rows/cols 12..15
+    assert centred[3, 3] == 32 and centred.sum() == 32
+
+
+def test_bilinear_matches_half_pixel_interpolation() -> None:
+    rng = np.random.default_rng(1)
+    images = rng.integers(0, 256, size=(3, 28, 28)).astype(np.uint8)
+    # 28 -> 7: each output sits between source pixels 4k+1 and 4k+2 (weights 1/2, 1/2)
+    expected = images.astype(float).reshape(3, 7, 4, 7, 4)[:, :, 1:3, :, 1:3].mean(axis=(2, 4))
+    np.testing.assert_array_equal(bilinear_resize(images, 7), np.floor(expected + 0.5).astype(np.uint8))
+    np.testing.assert_array_equal(bilinear_resize(images, 28), images)
+
+
+def test_rejects_wrong_shape() -> None:
+    with pytest.raises(ValueError, match="28, 28"):
+        preprocess(np.zeros((1, 14, 14), dtype=np.uint8), cfg())

@@ -1,0 +1,1 @@
+"""MNIST to Keras model: configuration, dataset, preprocessing and training."""

@@ -1,0 +1,95 @@
+"""The Python actions behind the doit tasks: thin wrappers that turn the pipeline's own
+errors into a clean doit failure (the message, no traceback).
+
+Heavy modules are imported inside the actions so that loading `dodo.py` stays instant.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from doit.exceptions import TaskFailed
+
+from training.config import Config
+
+
+def _expected_errors() -> tuple[type[Exception], ...]:
+    from export.h5weights import ModelFileError
+    from export.quantize import QuantizationError
+    from training.config import ConfigError
+    from training.dataset import DatasetError
+
+    return (ConfigError, DatasetError, ModelFileError, QuantizationError)
+
+
+def clean_failure(action: Callable[..., Any]) -> Callable[..., Any]:
+    """Report the pipeline's known errors as a one-message task failure."""
+
+    @functools.wraps(action)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return action(*args, **kwargs)
+        except _expected_errors() as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return TaskFailed(str(exc))
+
+    return wrapper
+
+
+@clean_failure
+def fetch_dataset(cfg: Config, root: Path, target: Path) -> None:
+    from training import dataset
+    from training.mnist_files import resolve_dir
+
+    folder = resolve_dir(cfg.data.dir, root)
+    mnist = dataset.fetch(folder, cfg.data.download, cfg.data.mirrors)
+    dataset.save_cache(mnist, target)
+    print(f"MNIST verified in {folder}: {len(mnist.y_train)} training and {len(mnist.y_test)} test images")
+
+
+@clean_failure
+def make_inputs(cfg: Config, cache: Path, target: Path) -> None:
+    from training.prepare import prepare
+
+    prepare(cache, cfg, target)
+
+
+@clean_failure
+def export_tables(cfg: Config, model: Path, inputs: Path, out_dir: Path) -> None:
+    from export.tables import export
+
+    export(cfg, model, inputs, out_dir)
+
+
+@clean_failure
+def write_metrics(target: Path, float_eval: Path, integer_eval: Path, manifest: Path) -> None:
+    from export import metrics
+
+    print(metrics.write(target, float_eval, integer_eval, manifest))
+
+
+def train_model(command: list[str]) -> TaskFailed | None:
+    """Run the training program. On a terminal it owns the terminal (Keras draws its
+    progress bar); otherwise its output is passed on line by line (one line per epoch)."""
+    try:
+        sys.stdout.fileno()
+        on_terminal = sys.stdout.isatty()
+    except (io.UnsupportedOperation, AttributeError):
+        on_terminal = False
+    if on_terminal:
+        returncode = subprocess.run(command, check=False).returncode
+    else:
+        with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as process:
+            assert process.stdout is not None
+            for line in process.stdout:
+                sys.stdout.write(line)
+            returncode = process.wait()
+    if returncode:
+        return TaskFailed(f"training failed (exit code {returncode}); see its output above")
+    return None

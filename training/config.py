@@ -1,0 +1,189 @@
+"""Load and validate a build configuration (`config.yaml` or a preset).
+
+Every setting lives in the YAML file; this module only checks it. A config may name a
+`base:` file (relative to itself) whose settings it overrides key by key, so presets and
+test configs state only what differs from `config.yaml`.
+
+Errors are raised as `ConfigError` with one line per problem naming the key path, the
+value and what is allowed; `dodo.py` prints them without a traceback.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+INPUT_SIZES = (7, 14, 28)
+MNIST_SIZE = 28
+NUM_CLASSES = 10
+
+
+class ConfigError(Exception):
+    """A configuration file that cannot be used; the message says why and how to fix it."""
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class DataConfig(_Strict):
+    dir: str = Field(description="folder with the four MNIST IDX files (.gz or raw)")
+    download: bool = Field(description="download missing files from the mirrors")
+    mirrors: list[str] = Field(min_length=1)
+    train_limit: Annotated[int, Field(ge=100)] | None = Field(
+        description="use only the first N training images (tests); null for all"
+    )
+    test_limit: Annotated[int, Field(ge=10)] | None = Field(
+        description="use only the first N test images (tests); null for all"
+    )
+
+
+class PreprocessConfig(_Strict):
+    size: Literal[7, 14, 28]
+    resize: Literal["area", "bilinear"]
+    levels: Annotated[int, Field(ge=2, le=256)]
+    center: bool
+
+    @model_validator(mode="after")
+    def _bilinear_is_origin_only(self) -> PreprocessConfig:
+        if self.resize == "bilinear" and (self.levels != 256 or self.center):
+            raise ValueError(
+                "resize 'bilinear' reproduces the origin project only: it needs levels 256 and "
+                "center false (the console can only mirror resize 'area')"
+            )
+        return self
+
+
+class AugmentConfig(_Strict):
+    shift: Annotated[int, Field(ge=0, le=6)] = Field(description="largest translation, 28x28 pixels")
+    copies: Annotated[int, Field(ge=0, le=9)] = Field(description="augmented copies per training image")
+
+
+class ModelConfig(_Strict):
+    hidden: list[Annotated[int, Field(ge=1, le=1024)]] = Field(max_length=8)
+    activation: Literal["relu"] = Field(
+        description="the integer network clamps at zero and 255, which is ReLU"
+    )
+    dropout: Annotated[float, Field(ge=0.0, lt=1.0)]
+
+
+class TrainConfig(_Strict):
+    epochs: Annotated[int, Field(ge=1, le=1000)]
+    batch_size: Annotated[int, Field(ge=1, le=65536)]
+    optimizer: Literal["adam", "sgd", "rmsprop"]
+    learning_rate: Annotated[float, Field(gt=0.0, le=10.0)]
+    lr_schedule: Literal["constant", "cosine"]
+    validation_split: Annotated[float, Field(ge=0.0, lt=0.5)]
+    seed: Annotated[int, Field(ge=0, le=2**31 - 1)]
+
+
+class QuantizeConfig(_Strict):
+    weight_bits: Literal[8]
+    activation_bits: Annotated[int, Field(ge=2, le=8)]
+    accumulator_bits: Literal["auto", 16, 24]
+    calibration_percentile: Annotated[float, Field(gt=50.0, le=100.0)]
+
+
+class Config(_Strict):
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
+    data: DataConfig
+    preprocess: PreprocessConfig
+    augment: AugmentConfig
+    model: ModelConfig
+    train: TrainConfig
+    quantize: QuantizeConfig
+
+    @property
+    def input_count(self) -> int:
+        return self.preprocess.size * self.preprocess.size
+
+    @property
+    def layer_sizes(self) -> list[int]:
+        return [self.input_count, *self.model.hidden, NUM_CLASSES]
+
+
+def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such config file; pass an existing one with config=PATH") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the config file ({exc.strerror})") from None
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        where = ""
+        mark = getattr(exc, "problem_mark", None)
+        if mark is not None:
+            where = f" at line {mark.line + 1}, column {mark.column + 1}"
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError(f"{path}: not valid YAML{where}: {problem}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: the top level must be a mapping of settings, got {type(raw).__name__}")
+    return raw
+
+
+def load_raw(path: Path, _seen: tuple[Path, ...] = ()) -> dict[str, Any]:
+    """Read a config file and the chain of `base:` files below it, merged."""
+    path = path.resolve()
+    if path in _seen:
+        chain = " -> ".join(str(p) for p in (*_seen, path))
+        raise ConfigError(f"{path}: 'base' files form a loop: {chain}")
+    raw = _read_yaml(path)
+    base = raw.pop("base", None)
+    if base is None:
+        return raw
+    if not isinstance(base, str):
+        raise ConfigError(f"{path}: base = {base!r}: must be the path of another config file")
+    return _deep_merge(load_raw(path.parent / base, (*_seen, path)), raw)
+
+
+def _key_path(loc: tuple[int | str, ...]) -> str:
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif "[" in str(part) or "function-after" in str(part):
+            continue  # pydantic's internal validator names, not config keys
+        else:
+            text += f".{part}" if text else str(part)
+    return text or "(top level)"
+
+
+def _describe(error: dict[str, Any]) -> str:
+    key = _key_path(tuple(error["loc"]))
+    kind = error["type"]
+    if kind == "missing":
+        return f"{key}: missing; every setting must be given (see config.yaml)"
+    if kind == "extra_forbidden":
+        return f"{key}: unknown setting; remove it or check its spelling (see config.yaml)"
+    message = error["msg"].removeprefix("Value error, ")
+    return f"{key} = {error['input']!r}: {message}"
+
+
+def parse(raw: dict[str, Any], source: str) -> Config:
+    """Validate merged settings; `source` names the file in messages."""
+    try:
+        return Config.model_validate(raw)
+    except ValidationError as exc:
+        lines = [_describe(err) for err in exc.errors()]
+        raise ConfigError(f"{source}: invalid configuration:\n  " + "\n  ".join(lines)) from None
+
+
+def load(path: str | Path) -> Config:
+    """Load, merge and validate the config file at `path`."""
+    path = Path(path)
+    return parse(load_raw(path), str(path))

@@ -1,0 +1,57 @@
+"""Where each build output lives. One config builds into `<build root>/<name>/`; the
+verified MNIST cache is shared by all configs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Layout:
+    build_root: Path
+    name: str
+
+    @property
+    def out(self) -> Path:
+        return self.build_root / self.name
+
+    @property
+    def dep_file(self) -> Path:
+        return self.out / ".doit.json"
+
+    @property
+    def mnist_cache(self) -> Path:
+        return self.build_root / "mnist" / "mnist.npz"
+
+    @property
+    def inputs(self) -> Path:
+        return self.out / "inputs.npz"
+
+    @property
+    def model(self) -> Path:
+        return self.out / "model.h5"
+
+    @property
+    def history(self) -> Path:
+        return self.out / "history.json"
+
+    @property
+    def float_eval(self) -> Path:
+        return self.out / "float_eval.json"
+
+    @property
+    def export(self) -> Path:
+        return self.out / "export"
+
+    @property
+    def manifest(self) -> Path:
+        return self.export / "manifest.json"
+
+    @property
+    def integer_eval(self) -> Path:
+        return self.export / "integer_eval.json"
+
+    @property
+    def metrics(self) -> Path:
+        return self.out / "metrics.json"

@@ -1,0 +1,115 @@
+"""The one definition of how a 28x28 digit becomes the network's input.
+
+Training applies these functions to MNIST and the console applies the same steps, in 6502
+assembly, to the drawing canvas, so everything here is integer arithmetic that a 6502 can
+mirror bit for bit (only `bilinear_resize`, kept for the origin preset, is not):
+
+1. `to_levels`: each 0..255 pixel becomes one of `levels` grey levels 0..levels-1, the
+   values a canvas cell on the NES can hold: `(p * (levels - 1) + 127) // 255`.
+2. `center_by_mass` (optional): translate the level image so that its centre of mass lands
+   on the middle of the 28x28 field, as MNIST itself was centred:
+   `d = floor((14 * M - S) / M)` with `M` the total mass and `S` the mass-weighted index.
+3. `area_sum`: sum each `f x f` block (`f = 28 / size`): an exact area average times `f*f`.
+4. `scale_to_byte`: if the largest possible sum exceeds 255, shift it right by the fewest
+   bits that make it fit a byte (`input_shift`).
+
+The network sees `input / input_max` as its float input; `input_max` is part of the
+exported manifest so the quantizer knows the input scale.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from training.config import MNIST_SIZE, PreprocessConfig
+
+BYTE_MAX = 255
+
+
+def to_levels(images: np.ndarray, levels: int) -> np.ndarray:
+    """Map 0..255 pixels to grey levels 0..levels-1 (round to nearest)."""
+    wide = images.astype(np.uint32)
+    return ((wide * (levels - 1) + 127) // 255).astype(np.uint8)
+
+
+def center_shifts(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-image (dy, dx) that move the centre of mass to the middle; (0, 0) for blank images."""
+    _n, height, width = images.shape
+    wide = images.astype(np.int64)
+    mass = wide.sum(axis=(1, 2))
+    sum_y = (wide.sum(axis=2) * np.arange(height)).sum(axis=1)
+    sum_x = (wide.sum(axis=1) * np.arange(width)).sum(axis=1)
+    safe_mass = np.where(mass == 0, 1, mass)
+    dy = np.where(mass == 0, 0, (height // 2 * mass - sum_y) // safe_mass)
+    dx = np.where(mass == 0, 0, (width // 2 * mass - sum_x) // safe_mass)
+    return dy.astype(np.int64), dx.astype(np.int64)
+
+
+def translate(images: np.ndarray, dy: np.ndarray, dx: np.ndarray) -> np.ndarray:
+    """Shift each image by its (dy, dx), filling with zeros; pixels shifted out are lost."""
+    n, height, width = images.shape
+    rows = np.arange(height)[None, :, None] - dy[:, None, None]
+    cols = np.arange(width)[None, None, :] - dx[:, None, None]
+    inside = (rows >= 0) & (rows < height) & (cols >= 0) & (cols < width)
+    gathered = images[
+        np.arange(n)[:, None, None],
+        np.clip(rows, 0, height - 1),
+        np.clip(cols, 0, width - 1),
+    ]
+    return np.where(inside, gathered, 0).astype(images.dtype)
+
+
+def center_by_mass(images: np.ndarray) -> np.ndarray:
+    dy, dx = center_shifts(images)
+    return translate(images, dy, dx)
+
+
+def area_sum(images: np.ndarray, size: int) -> np.ndarray:
+    """Sum of each (28/size)^2 block, as uint16."""
+    factor = MNIST_SIZE // size
+    n = images.shape[0]
+    blocks = images.astype(np.uint16).reshape(n, size, factor, size, factor)
+    return blocks.sum(axis=(2, 4), dtype=np.uint16)
+
+
+def input_shift(cfg: PreprocessConfig) -> int:
+    """Right shift that brings the largest area sum into a byte (0 when it already fits)."""
+    if cfg.resize == "bilinear":
+        return 0
+    largest = (cfg.levels - 1) * (MNIST_SIZE // cfg.size) ** 2
+    return max(0, largest.bit_length() - 8)
+
+
+def input_max(cfg: PreprocessConfig) -> int:
+    """The largest value an input byte can take; the network's input scale is 1/input_max."""
+    if cfg.resize == "bilinear":
+        return BYTE_MAX
+    return ((cfg.levels - 1) * (MNIST_SIZE // cfg.size) ** 2) >> input_shift(cfg)
+
+
+def bilinear_resize(images: np.ndarray, size: int) -> np.ndarray:
+    """The origin's resize: bilinear with half-pixel centres and no antialiasing, like
+    `tf.image.resize(..., 'bilinear')`, rounded to bytes. Not mirrored on the console."""
+    scale = MNIST_SIZE / size
+    centres = (np.arange(size) + 0.5) * scale - 0.5
+    low = np.clip(np.floor(centres).astype(int), 0, MNIST_SIZE - 1)
+    high = np.clip(low + 1, 0, MNIST_SIZE - 1)
+    frac = centres - np.floor(centres)
+    data = images.astype(np.float64)
+    rows = data[:, low, :] * (1 - frac)[None, :, None] + data[:, high, :] * frac[None, :, None]
+    out = rows[:, :, low] * (1 - frac)[None, None, :] + rows[:, :, high] * frac[None, None, :]
+    return np.floor(out + 0.5).astype(np.uint8)
+
+
+def preprocess(images: np.ndarray, cfg: PreprocessConfig) -> np.ndarray:
+    """(N, 28, 28) uint8 digits -> (N, size*size) uint8 network inputs in 0..input_max."""
+    if images.ndim != 3 or images.shape[1:] != (MNIST_SIZE, MNIST_SIZE):
+        raise ValueError(f"expected (N, 28, 28) images, got {images.shape}")
+    n = images.shape[0]
+    if cfg.resize == "bilinear":
+        return bilinear_resize(images, cfg.size).reshape(n, -1)
+    levels = to_levels(images, cfg.levels)
+    if cfg.center:
+        levels = center_by_mass(levels)
+    sums = area_sum(levels, cfg.size) >> input_shift(cfg)
+    return sums.astype(np.uint8).reshape(n, -1)
