@@ -3,7 +3,8 @@
 Per layer, with `s_in` the real value of one input unit (1/input_max for the pixels):
 
 - weights: int8, symmetric, one power-of-two scale per layer: `w = round(W * 2^e)` with the
-  largest `e` that keeps every |w| <= 127;
+  largest `e` that keeps every |w| <= 127 (or, with `exponent_search`, one finer step when
+  that scores better on the training images);
 - accumulator scale `s_acc = s_in * 2^-e`; bias `round(b / s_acc)`;
 - hidden layers: the shift is the smallest one that brings the calibration percentile of the
   layer's (ReLU) activations on the training set under `activation_max`; its rounding
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from export.golden import IntLayer, IntNetwork, raw_accumulators, requantize, wrap
+from export.golden import IntLayer, IntNetwork, predict, raw_accumulators, requantize, wrap
 from training.config import QuantizeConfig
 
 WEIGHT_MAX = 127
@@ -92,8 +93,38 @@ def quantize(
     cfg: QuantizeConfig,
     train_inputs: np.ndarray,
     test_inputs: np.ndarray,
+    train_labels: np.ndarray | None = None,
 ) -> tuple[IntNetwork, list[LayerReport]]:
-    """Quantize `layers`; calibrate on `train_inputs`, prove widths on train and test."""
+    """Quantize `layers`; calibrate on `train_inputs`, prove widths on train and test.
+
+    With `cfg.exponent_search` (and `train_labels`), each layer's weight exponent is also
+    tried one step larger (finer steps, the largest weights clipped at +-127), layer by
+    layer, keeping whichever gives the better accuracy on the training images. The test
+    images never influence a choice."""
+    exponents = [weight_exponent(layer.kernel) for layer in layers]
+    if cfg.exponent_search and train_labels is not None:
+        for index in range(len(layers)):
+            scored = []
+            for candidate in (exponents[index], exponents[index] + 1):
+                trial = [*exponents[:index], candidate, *exponents[index + 1 :]]
+                try:
+                    network, _ = _quantize(layers, trial, input_max, cfg, train_inputs, test_inputs)
+                except QuantizationError:
+                    continue  # a finer step that overflows the accumulator is no candidate
+                accuracy = float(np.mean(predict(network, train_inputs) == train_labels))
+                scored.append((accuracy, -candidate))
+            exponents[index] = -max(scored)[1]  # ties keep the coarser, unclipped step
+    return _quantize(layers, exponents, input_max, cfg, train_inputs, test_inputs)
+
+
+def _quantize(
+    layers: list[FloatLayer],
+    exponents: list[int],
+    input_max: int,
+    cfg: QuantizeConfig,
+    train_inputs: np.ndarray,
+    test_inputs: np.ndarray,
+) -> tuple[IntNetwork, list[LayerReport]]:
     activation_max = (1 << cfg.activation_bits) - 1
     n_train = len(train_inputs)
     values = np.concatenate([train_inputs, test_inputs])
@@ -102,7 +133,7 @@ def quantize(
     reports: list[LayerReport] = []
     for index, layer in enumerate(layers):
         is_output = index == len(layers) - 1
-        exponent = weight_exponent(layer.kernel)
+        exponent = exponents[index]
         weights = np.clip(np.rint(layer.kernel * 2.0**exponent), -WEIGHT_MAX, WEIGHT_MAX).astype(np.int8)
         acc_scale = input_scale * 2.0**-exponent
         bias = np.rint(layer.bias / acc_scale).astype(np.int64)

@@ -96,9 +96,9 @@ def export(cfg: Config, model_path: Path, inputs_path: Path, out_dir: Path) -> d
     names = [dense_name(i) for i in range(len(cfg.model.hidden) + 1)]
     float_layers = read_dense_layers(model_path, names)
     with np.load(inputs_path) as data:
-        x_train, x_test, y_test = data["x_train"], data["x_test"], data["y_test"]
+        x_train, y_train, x_test, y_test = data["x_train"], data["y_train"], data["x_test"], data["y_test"]
         input_max = int(data["input_max"])
-    network, reports = quantize(float_layers, input_max, cfg.quantize, x_train, x_test)
+    network, reports = quantize(float_layers, input_max, cfg.quantize, x_train, x_test, y_train)
 
     for index, layer in enumerate(network.layers):
         write_bytes(out_dir / weights_file(index), layer.weights.astype(np.int8).tobytes())

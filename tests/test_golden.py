@@ -17,7 +17,11 @@ from training.config import QuantizeConfig
 
 def qcfg(accumulator_bits: str | int = "auto", activation_bits: int = 8) -> QuantizeConfig:
     return QuantizeConfig(
-        weight_bits=8, activation_bits=activation_bits, accumulator_bits=accumulator_bits, calibration_percentile=99.99
+        weight_bits=8,
+        activation_bits=activation_bits,
+        accumulator_bits=accumulator_bits,
+        calibration_percentile=99.99,
+        exponent_search=False,
     )
 
 
@@ -114,3 +118,19 @@ def test_exported_tables_match_golden_and_keras(tiny_build: TinyBuild) -> None:
         report = layer["quantization"]
         assert report["accumulator_min"] <= acc.min() and acc.max() <= report["accumulator_max"]
         assert layer["weights"]["bytes"] == (out / "export" / layer["weights"]["file"]).stat().st_size
+
+
+def test_exponent_search_never_loses_training_accuracy(tiny_build: TinyBuild) -> None:
+    from export.h5weights import read_dense_layers
+
+    out = tiny_build.out
+    layers = read_dense_layers(out / "model.h5", ["dense_0", "dense_1", "dense_2"])
+    with np.load(out / "inputs.npz") as data:
+        x_train, y_train, x_test, input_max = data["x_train"], data["y_train"], data["x_test"], int(data["input_max"])
+    plain, plain_reports = quantize(layers, input_max, qcfg(), x_train, x_test, y_train)
+    searched_cfg = qcfg().model_copy(update={"exponent_search": True})
+    searched, searched_reports = quantize(layers, input_max, searched_cfg, x_train, x_test, y_train)
+    for before, after in zip(plain_reports, searched_reports, strict=True):
+        assert after.weight_exponent in (before.weight_exponent, before.weight_exponent + 1)
+    accuracy = [np.mean(golden.predict(net, x_train) == y_train) for net in (plain, searched)]
+    assert accuracy[1] >= accuracy[0]

@@ -11,16 +11,20 @@ from training.preprocess import (
     bilinear_resize,
     center_by_mass,
     center_shifts,
+    deskew,
     input_max,
     input_shift,
     preprocess,
+    skew_slopes,
     to_levels,
     translate,
 )
 
 
-def cfg(size: int = 7, levels: int = 3, center: bool = False, resize: str = "area") -> PreprocessConfig:
-    return PreprocessConfig(size=size, resize=resize, levels=levels, center=center)
+def cfg(
+    size: int = 7, levels: int = 3, center: bool = False, resize: str = "area", deskew: bool = False
+) -> PreprocessConfig:
+    return PreprocessConfig(size=size, resize=resize, levels=levels, deskew=deskew, center=center)
 
 
 def test_levels_round_to_nearest() -> None:
@@ -103,3 +107,34 @@ def test_bilinear_matches_half_pixel_interpolation() -> None:
 def test_rejects_wrong_shape() -> None:
     with pytest.raises(ValueError, match="28, 28"):
         preprocess(np.zeros((1, 14, 14), dtype=np.uint8), cfg())
+
+
+@pytest.mark.parametrize("resize", ["area", "bilinear"])
+def test_empty_batch(resize: str) -> None:
+    config = cfg(levels=256 if resize == "bilinear" else 3, resize=resize)
+    assert preprocess(np.zeros((0, 28, 28), dtype=np.uint8), config).shape == (0, 49)
+
+
+def test_skew_slope_by_hand() -> None:
+    image = np.zeros((3, 28, 28), dtype=np.uint8)
+    image[0, 10, 10] = image[0, 12, 12] = 1  # x grows with y by 1: slope +1 -> 256
+    image[1, 10, 12] = image[1, 12, 10] = 1  # slope -1 -> -256
+    image[2, 5:20, 7] = 2  # upright: slope 0
+    np.testing.assert_array_equal(skew_slopes(image), [256, -256, 0])
+    # M=2, Sy=22, Syy=244, Sx=22, Sxy=244 -> Vxy = 2*244 - 22*22 = 4, Vyy = 4 -> 256 * 4/4
+
+
+def test_deskew_stands_a_slanted_stroke_upright() -> None:
+    image = np.zeros((1, 28, 28), dtype=np.uint8)
+    for y in range(6, 22):
+        image[0, y, 14 + (14 - y) // 2] = 2  # leans right, half a pixel per row
+    upright = deskew(image)
+    columns = {int(np.flatnonzero(upright[0, y])[0]) for y in range(6, 22)}
+    assert columns == {14}
+    assert upright.sum() == image.sum()
+
+
+def test_deskew_leaves_upright_and_blank_images() -> None:
+    image = np.zeros((2, 28, 28), dtype=np.uint8)
+    image[0, 4:24, 12:15] = 2
+    np.testing.assert_array_equal(deskew(image), image)

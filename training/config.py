@@ -45,14 +45,15 @@ class PreprocessConfig(_Strict):
     size: Literal[7, 14, 28]
     resize: Literal["area", "bilinear"]
     levels: Annotated[int, Field(ge=2, le=256)]
+    deskew: bool
     center: bool
 
     @model_validator(mode="after")
     def _bilinear_is_origin_only(self) -> PreprocessConfig:
-        if self.resize == "bilinear" and (self.levels != 256 or self.center):
+        if self.resize == "bilinear" and (self.levels != 256 or self.center or self.deskew):
             raise ValueError(
-                "resize 'bilinear' reproduces the origin project only: it needs levels 256 and "
-                "center false (the console can only mirror resize 'area')"
+                "resize 'bilinear' reproduces the origin project only: it needs levels 256, "
+                "deskew false and center false (the console can only mirror resize 'area')"
             )
         return self
 
@@ -85,6 +86,7 @@ class QuantizeConfig(_Strict):
     activation_bits: Annotated[int, Field(ge=2, le=8)]
     accumulator_bits: Literal["auto", 16, 24]
     calibration_percentile: Annotated[float, Field(gt=50.0, le=100.0)]
+    exponent_search: bool = Field(description="try one finer weight step per layer, keep it if training accuracy gains")
 
 
 class Config(_Strict):

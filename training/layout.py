@@ -55,3 +55,41 @@ class Layout:
     @property
     def metrics(self) -> Path:
         return self.out / "metrics.json"
+
+    # --- NES cartridge (nes/) ---
+    @property
+    def nes(self) -> Path:
+        return self.out / "nes"
+
+    @property
+    def nes_gen(self) -> Path:
+        """Generated sources: network.inc, network.s, offset-binary weight columns, chr.bin."""
+        return self.nes / "gen"
+
+    @property
+    def nes_obj(self) -> Path:
+        return self.nes / "obj"
+
+    @property
+    def chr(self) -> Path:
+        return self.nes_gen / "chr.bin"
+
+    @property
+    def rom(self) -> Path:
+        return self.out / f"{self.name}.nes"
+
+    @property
+    def rom_dbg(self) -> Path:
+        return self.rom.with_suffix(".dbg")
+
+    @property
+    def rom_map(self) -> Path:
+        return self.rom.with_suffix(".map")
+
+    @property
+    def rom_labels(self) -> Path:
+        return self.rom.with_suffix(".labels")
+
+    @property
+    def console_eval(self) -> Path:
+        return self.out / "console_eval.json"

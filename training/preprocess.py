@@ -6,11 +6,13 @@ mirror bit for bit (only `bilinear_resize`, kept for the origin preset, is not):
 
 1. `to_levels`: each 0..255 pixel becomes one of `levels` grey levels 0..levels-1, the
    values a canvas cell on the NES can hold: `(p * (levels - 1) + 127) // 255`.
-2. `center_by_mass` (optional): translate the level image so that its centre of mass lands
+2. `deskew` (optional): shear each row sideways so that the digit stands upright, the
+   slope taken from the second moments of its mass, in 1/256 fixed point.
+3. `center_by_mass` (optional): translate the level image so that its centre of mass lands
    on the middle of the 28x28 field, as MNIST itself was centred:
    `d = floor((14 * M - S) / M)` with `M` the total mass and `S` the mass-weighted index.
-3. `area_sum`: sum each `f x f` block (`f = 28 / size`): an exact area average times `f*f`.
-4. `scale_to_byte`: if the largest possible sum exceeds 255, shift it right by the fewest
+4. `area_sum`: sum each `f x f` block (`f = 28 / size`): an exact area average times `f*f`.
+5. `scale_to_byte`: if the largest possible sum exceeds 255, shift it right by the fewest
    bits that make it fit a byte (`input_shift`).
 
 The network sees `input / input_max` as its float input; `input_max` is part of the
@@ -64,6 +66,47 @@ def center_by_mass(images: np.ndarray) -> np.ndarray:
     return translate(images, dy, dx)
 
 
+SKEW_ONE = 256
+"""Fixed-point one of the deskew slope: the slope is kept in 1/256 steps, within +-1."""
+
+
+def skew_slopes(images: np.ndarray) -> np.ndarray:
+    """Per image, the slope x-per-y of the pixel mass in 1/256 units, clamped to +-256:
+    `A = round(256 * Vxy / Vyy)` with `Vxy = M*Sxy - Sx*Sy`, `Vyy = M*Syy - Sy*Sy`."""
+    wide = images.astype(np.int64)
+    ys = np.arange(images.shape[1])
+    xs = np.arange(images.shape[2])
+    mass = wide.sum(axis=(1, 2))
+    row_mass = wide.sum(axis=2)
+    sum_y = row_mass @ ys
+    sum_x = wide.sum(axis=1) @ xs
+    sum_yy = row_mass @ (ys * ys)
+    sum_xy = np.einsum("nyx,y,x->n", wide, ys, xs)
+    vxy = mass * sum_xy - sum_x * sum_y
+    vyy = mass * sum_yy - sum_y * sum_y
+    safe = np.where(vyy > 0, vyy, 1)
+    slope = np.where(vyy > 0, (2 * SKEW_ONE * vxy + safe) // (2 * safe), 0)
+    return np.clip(slope, -SKEW_ONE, SKEW_ONE)
+
+
+def deskew(images: np.ndarray) -> np.ndarray:
+    """Shear each image so that its mass stands upright: row y moves left by
+    `s(y) = round(A * (M*y - Sy) / (256 * M))` pixels (A from `skew_slopes`), i.e. the
+    row's offset from the centre-of-mass row times the slope. Zero fill; blank images stay."""
+    wide = images.astype(np.int64)
+    n, height, width = images.shape
+    mass = wide.sum(axis=(1, 2))
+    sum_y = wide.sum(axis=2) @ np.arange(height)
+    slope = skew_slopes(images)
+    safe_mass = np.where(mass > 0, mass, 1)[:, None]
+    offset = mass[:, None] * np.arange(height)[None, :] - sum_y[:, None]  # M*y - Sy
+    shift = (2 * slope[:, None] * offset + SKEW_ONE * safe_mass) // (2 * SKEW_ONE * safe_mass)
+    cols = np.arange(width)[None, None, :] + shift[:, :, None]
+    inside = (cols >= 0) & (cols < width)
+    gathered = images[np.arange(n)[:, None, None], np.arange(height)[None, :, None], np.clip(cols, 0, width - 1)]
+    return np.where(inside, gathered, 0).astype(images.dtype)
+
+
 def area_sum(images: np.ndarray, size: int) -> np.ndarray:
     """Sum of each (28/size)^2 block, as uint16."""
     factor = MNIST_SIZE // size
@@ -107,9 +150,11 @@ def preprocess(images: np.ndarray, cfg: PreprocessConfig) -> np.ndarray:
         raise ValueError(f"expected (N, 28, 28) images, got {images.shape}")
     n = images.shape[0]
     if cfg.resize == "bilinear":
-        return bilinear_resize(images, cfg.size).reshape(n, -1)
+        return bilinear_resize(images, cfg.size).reshape(n, cfg.size * cfg.size)
     levels = to_levels(images, cfg.levels)
+    if cfg.deskew:
+        levels = deskew(levels)
     if cfg.center:
         levels = center_by_mass(levels)
     sums = area_sum(levels, cfg.size) >> input_shift(cfg)
-    return sums.astype(np.uint8).reshape(n, -1)
+    return sums.astype(np.uint8).reshape(n, cfg.size * cfg.size)

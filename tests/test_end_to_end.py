@@ -1,0 +1,53 @@
+"""Slow: the default config built from scratch on the full dataset, as a user runs it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, run_doit
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def default_build(tmp_path_factory: pytest.TempPathFactory, mnist_dir: Path) -> Path:
+    build_root = tmp_path_factory.mktemp("default") / "build"
+    run = run_doit(f"builddir={build_root}", env={"MNIST_DIR": str(mnist_dir)})
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert "accuracy on 10000 test images" in run.stdout
+    return build_root
+
+
+def test_default_build_writes_metrics(default_build: Path) -> None:
+    metrics = json.loads((default_build / "default" / "metrics.json").read_text())
+    manifest = json.loads((default_build / "default" / "export" / "manifest.json").read_text())
+    assert metrics["test_images"] == 10000
+    assert metrics["layers"] == manifest["layer_sizes"] == [49, 49, 24, 10]
+    assert metrics["params"] == 3900
+    tables = sum(layer["weights"]["bytes"] + layer["bias"]["bytes"] for layer in manifest["layers"])
+    assert metrics["weights"]["bytes"] == tables
+    # Quantization costs little: the integer network stays within half a point of float.
+    assert abs(metrics["accuracy"]["integer"] - metrics["accuracy"]["float"]) <= 0.005
+    assert metrics["accuracy"]["float"] > 0.9
+
+
+def test_default_rebuild_does_nothing(default_build: Path, mnist_dir: Path) -> None:
+    report = default_build / "again.json"
+    run = run_doit(f"builddir={default_build}", env={"MNIST_DIR": str(mnist_dir)}, report=report)
+    assert run.returncode == 0
+    assert all(result == "up-to-date" for result in run.results.values()), run.results
+
+
+def test_training_is_reproducible(default_build: Path, mnist_dir: Path, tmp_path: Path) -> None:
+    """Same config and seed, same weights: a second build from scratch gives identical tables."""
+    config = tmp_path / "again.yaml"
+    config.write_text(f"base: {ROOT / 'config.yaml'}\nname: default\ntrain:\n  epochs: 2\n")
+    first, second = tmp_path / "a", tmp_path / "b"
+    for build_root in (first, second):
+        run = run_doit(f"config={config}", f"builddir={build_root}", "export", env={"MNIST_DIR": str(mnist_dir)})
+        assert run.returncode == 0, run.stderr[-2000:]
+    for table in sorted((first / "default" / "export").glob("*.bin")):
+        assert table.read_bytes() == (second / "default" / "export" / table.name).read_bytes(), table.name
