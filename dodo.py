@@ -35,7 +35,7 @@ LAYOUT.out.mkdir(parents=True, exist_ok=True)
 DOIT_CONFIG = {
     "backend": "json",
     "dep_file": str(LAYOUT.dep_file),
-    "default_tasks": ["metrics"],
+    "default_tasks": ["metrics", "rom"],
     "verbosity": 2,
 }
 
@@ -93,7 +93,7 @@ def task_train():
     """Train the Keras MLP (TensorFlow runs in its own process) and save model.h5."""
     command = [sys.executable, "-m", "training.train", str(CONFIG_PATH), str(LAYOUT.inputs), str(LAYOUT.out)]
     return {
-        "actions": [(actions.train_model, [command])],
+        "actions": [(actions.run_program, [command, "training"])],
         "file_dep": [str(LAYOUT.inputs), *CONFIG_CODE, *code("training/train.py")],
         "targets": [str(LAYOUT.model), str(LAYOUT.history), str(LAYOUT.float_eval)],
         "uptodate": [config_changed({"model": CFG.model.model_dump(), "train": CFG.train.model_dump()})],
@@ -119,12 +119,113 @@ def task_export():
     }
 
 
+METRIC_PARTS = {
+    "float_eval": LAYOUT.float_eval,
+    "integer_eval": LAYOUT.integer_eval,
+    "manifest": LAYOUT.manifest,
+    "rom_budget": LAYOUT.rom_budget,
+    "console_eval": LAYOUT.console_eval,  # only once `doit evaluate` has run
+}
+
+
 def task_metrics():
-    """Gather accuracy and sizes into metrics.json and print the summary."""
-    parts = [LAYOUT.float_eval, LAYOUT.integer_eval, LAYOUT.manifest]
+    """Gather accuracy, sizes and console speed into metrics.json and print the summary."""
+    parts = [path for name, path in METRIC_PARTS.items() if name != "console_eval" or path.exists()]
     return {
-        "actions": [(actions.write_metrics, [LAYOUT.metrics, *parts])],
+        "actions": [(actions.write_metrics, [LAYOUT.metrics, METRIC_PARTS])],
         "file_dep": [*(str(p) for p in parts), *code("export/metrics.py", "training/fsutil.py")],
         "targets": [str(LAYOUT.metrics)],
         "clean": True,
+    }
+
+
+# --- NES cartridge (nes/) ---
+# manifest + .bin tables -> generated ca65 sources -> objects -> <name>.nes (+ .dbg/.map/.labels).
+# The helpers live in nes/tools/ (tasks.py imports neither numpy nor cynes: `doit list` stays fast).
+
+from nes.tools import tasks as nes_tasks  # noqa: E402
+
+NES_LAYERS = len(CFG.model.hidden) + 1
+NES_CODE = code("nes/tools/cc65.py", "nes/tools/tasks.py")
+
+
+def task_nes_network():
+    """Generate network.inc / network.s and the offset-binary weight columns from the manifest."""
+    bins = [LAYOUT.export / f"layer{i}_{kind}.bin" for i in range(NES_LAYERS) for kind in ("weights", "bias")]
+    command = [sys.executable, "-m", "nes.tools.gen_network", str(LAYOUT.manifest), str(LAYOUT.nes_gen)]
+    return {
+        "actions": [command],
+        "file_dep": [
+            str(LAYOUT.manifest),
+            *map(str, bins),
+            *map(str, nes_tasks.generator_inputs()),
+            *code("training/fsutil.py"),
+        ],
+        "targets": [str(p) for p in nes_tasks.generated(LAYOUT.nes_gen, NES_LAYERS)],
+        "clean": True,
+    }
+
+
+def task_nes_chr():
+    """Build the 8 KiB CHR-ROM (placeholder digit font) the link includes."""
+    return {
+        "actions": [[sys.executable, "-m", "nes.tools.gen_chr", str(LAYOUT.chr)]],
+        "file_dep": code("nes/tools/gen_chr.py", "training/fsutil.py"),
+        "targets": [str(LAYOUT.chr)],
+        "clean": True,
+    }
+
+
+def task_nes_asm():
+    """Assemble each source with ca65 -g --create-dep into build/<name>/nes/obj/."""
+    for source, obj in zip(nes_tasks.SOURCES, nes_tasks.objects(LAYOUT.nes_obj), strict=True):
+        deps = nes_tasks.source_deps(source, LAYOUT.nes_gen, LAYOUT.chr, LAYOUT.export, NES_LAYERS)
+        yield {
+            "name": source,
+            "actions": [(nes_tasks.assemble_action, [source, obj, LAYOUT.nes_gen, LAYOUT.chr, deps])],
+            "file_dep": [*map(str, deps), *NES_CODE],
+            "targets": [str(obj), str(obj.with_suffix(".d"))],
+            "clean": True,
+        }
+
+
+def task_rom():
+    """Link the objects in a fixed order with ld65 into build/<name>/<name>.nes and print the ROM budget."""
+    objects = nes_tasks.objects(LAYOUT.nes_obj)
+    return {
+        "actions": [(nes_tasks.link_action, [LAYOUT.nes_obj, LAYOUT.rom, LAYOUT.rom_budget])],
+        "file_dep": [
+            *map(str, objects),
+            str(nes_tasks.NES_DIR / "nrom256.cfg"),
+            *NES_CODE,
+            *code("nes/tools/mapfile.py"),
+        ],
+        "targets": [str(p) for p in (LAYOUT.rom, LAYOUT.rom_dbg, LAYOUT.rom_map, LAYOUT.rom_labels, LAYOUT.rom_budget)],
+        "clean": True,
+    }
+
+
+def task_evaluate():
+    """Run all test images on the emulated console (cynes); bit-exact check against the golden model."""
+    command = [
+        sys.executable,
+        "-m",
+        "nes.tools.evaluate",
+        str(LAYOUT.rom),
+        str(LAYOUT.export),
+        str(LAYOUT.inputs),
+        str(LAYOUT.console_eval),
+    ]
+    return {
+        "actions": [command],
+        "file_dep": [
+            str(LAYOUT.rom),
+            str(LAYOUT.rom_dbg),
+            str(LAYOUT.inputs),
+            str(LAYOUT.manifest),
+            *code("nes/tools/evaluate.py", "nes/tools/console.py", "nes/tools/dbginfo.py", "export/golden.py"),
+        ],
+        "targets": [str(LAYOUT.console_eval)],
+        "io": {"capture": False},
+        "verbosity": 2,
     }

@@ -1,4 +1,10 @@
-"""`metrics.json`: the build's numbers, gathered from the part files the tasks write."""
+"""`metrics.json`: the build's numbers, gathered from the part files the tasks write.
+
+Parts (paths by name): `float_eval` and `integer_eval` (accuracy), `manifest` (shape and
+table bytes), and, when they exist, `rom_budget` (from the link) and `console_eval` (from
+`doit evaluate`). Console numbers are taken only when they were measured on the ROM that
+the budget describes (same SHA-256), so a stale evaluation never reaches the metrics.
+"""
 
 from __future__ import annotations
 
@@ -9,15 +15,19 @@ from typing import Any
 from training.fsutil import write_json
 
 METRICS_FILE = "metrics.json"
+NTSC_CYCLES_PER_FRAME = 29780.5
 
 
-def _read(path: Path) -> dict[str, Any]:
-    return json.loads(path.read_text())
+def _read(path: Path | None) -> dict[str, Any] | None:
+    if path is None or not Path(path).exists():
+        return None
+    return json.loads(Path(path).read_text())
 
 
-def gather(float_eval: Path, integer_eval: Path, manifest: Path) -> dict[str, Any]:
-    floats, integers, network = _read(float_eval), _read(integer_eval), _read(manifest)
-    return {
+def gather(parts: dict[str, Path]) -> dict[str, Any]:
+    floats, integers, network = (_read(parts[key]) for key in ("float_eval", "integer_eval", "manifest"))
+    assert floats is not None and integers is not None and network is not None
+    metrics: dict[str, Any] = {
         "name": network["name"],
         "layers": network["layer_sizes"],
         "accuracy": {"float": floats["accuracy"], "integer": integers["accuracy"]},
@@ -26,20 +36,50 @@ def gather(float_eval: Path, integer_eval: Path, manifest: Path) -> dict[str, An
         "weights": {"bytes": network["tables_bytes"]},
         "accumulator_bits": [layer["accumulator_bits"] for layer in network["layers"]],
     }
+    rom = _read(parts.get("rom_budget"))
+    if rom is not None:
+        metrics["rom"] = {key: value for key, value in rom.items() if key != "sha256"}
+    console = _read(parts.get("console_eval"))
+    if console is not None and rom is not None and console.get("rom_sha256") == rom["sha256"]:
+        metrics["accuracy"]["console"] = console["accuracy"]
+        metrics["console"] = {"images": console["images"], "mismatches": console["mismatches"]}
+        timing = console["inference"]
+        metrics["inference"] = {
+            "cycles": {"mean": timing["cycles_mean"], "max": timing["cycles_max"]},
+            "frames": {"mean": timing["frames_mean"], "max": timing["frames_max"]},
+            "method": timing["method"],
+        }
+    return metrics
 
 
 def summary(metrics: dict[str, Any]) -> str:
     accuracy = metrics["accuracy"]
+    line = f"  accuracy on {metrics['test_images']} test images: float {accuracy['float']:.2%}, "
+    line += f"integer {accuracy['integer']:.2%}"
+    if "console" in accuracy:
+        line += f", console {accuracy['console']:.2%} ({metrics['console']['mismatches']} mismatches"
+        line += f" in {metrics['console']['images']} images)"
     lines = [
         f"model {metrics['name']}: {'-'.join(map(str, metrics['layers']))}, {metrics['params']} parameters",
-        f"  accuracy on {metrics['test_images']} test images: float {accuracy['float']:.2%}, "
-        f"integer {accuracy['integer']:.2%}",
+        line,
         f"  weight and bias tables: {metrics['weights']['bytes']} bytes",
     ]
+    if "inference" in metrics:
+        frames = metrics["inference"]["frames"]
+        cycles = metrics["inference"]["cycles"]
+        lines.append(
+            f"  inference on the console: {cycles['mean']:.0f} cycles mean ({frames['mean']:.2f} frames), "
+            f"worst {cycles['max']:.0f} ({frames['max']:.2f} frames)"
+        )
+    elif "rom" in metrics:
+        lines.append("  console accuracy and speed: run `doit evaluate`")
+    if "rom" in metrics:
+        prg, chr_rom = metrics["rom"]["prg"], metrics["rom"]["chr"]
+        lines.append(f"  PRG-ROM: {prg['used']} bytes used, {prg['free']} free; CHR-ROM: {chr_rom['free']} free")
     return "\n".join(lines)
 
 
-def write(target: Path, float_eval: Path, integer_eval: Path, manifest: Path) -> str:
-    metrics = gather(float_eval, integer_eval, manifest)
+def write(target: Path, parts: dict[str, Path]) -> str:
+    metrics = gather(parts)
     write_json(target, metrics)
     return summary(metrics) + f"\n  metrics: {target}"

@@ -3,8 +3,7 @@
 Per layer, with `s_in` the real value of one input unit (1/input_max for the pixels):
 
 - weights: int8, symmetric, one power-of-two scale per layer: `w = round(W * 2^e)` with the
-  largest `e` that keeps every |w| <= 127 (or, with `exponent_search`, one finer step when
-  that scores better on the training images);
+  largest `e` that keeps every |w| <= 127 (`search` may pick one finer step, see `quantize`);
 - accumulator scale `s_acc = s_in * 2^-e`; bias `round(b / s_acc)`;
 - hidden layers: the shift is the smallest one that brings the calibration percentile of the
   layer's (ReLU) activations on the training set under `activation_max`; its rounding
@@ -97,29 +96,42 @@ def quantize(
 ) -> tuple[IntNetwork, list[LayerReport]]:
     """Quantize `layers`; calibrate on `train_inputs`, prove widths on train and test.
 
-    With `cfg.exponent_search` (and `train_labels`), each layer's weight exponent is also
-    tried one step larger (finer steps, the largest weights clipped at +-127), layer by
-    layer, keeping whichever gives the better accuracy on the training images. The test
-    images never influence a choice."""
-    exponents = [weight_exponent(layer.kernel) for layer in layers]
-    if cfg.exponent_search and train_labels is not None:
+    With `cfg.search` (and `train_labels`), each layer also tries a weight step one finer
+    (the largest weights clipped at +-127) and, for hidden layers, a shift one smaller or
+    larger than calibrated; layer by layer, the choice with the best accuracy on the
+    training images is kept (ties keep the plain choice). Test images never influence it."""
+    choices = [Choice(weight_exponent(layer.kernel), 0) for layer in layers]
+    if cfg.search and train_labels is not None:
         for index in range(len(layers)):
-            scored = []
-            for candidate in (exponents[index], exponents[index] + 1):
-                trial = [*exponents[:index], candidate, *exponents[index + 1 :]]
+            base = choices[index]
+            adjusts = (0,) if index == len(layers) - 1 else (0, -1, 1)
+            candidates = [Choice(base.exponent + e, a) for e in (0, 1) for a in adjusts]
+            best: tuple[float, int] | None = None
+            for order, candidate in enumerate(candidates):
+                trial = [*choices[:index], candidate, *choices[index + 1 :]]
                 try:
                     network, _ = _quantize(layers, trial, input_max, cfg, train_inputs, test_inputs)
                 except QuantizationError:
-                    continue  # a finer step that overflows the accumulator is no candidate
+                    continue  # a choice that overflows an accumulator is no candidate
                 accuracy = float(np.mean(predict(network, train_inputs) == train_labels))
-                scored.append((accuracy, -candidate))
-            exponents[index] = -max(scored)[1]  # ties keep the coarser, unclipped step
-    return _quantize(layers, exponents, input_max, cfg, train_inputs, test_inputs)
+                if best is None or accuracy > best[0]:
+                    best = (accuracy, order)
+            if best is not None:
+                choices[index] = candidates[best[1]]
+    return _quantize(layers, choices, input_max, cfg, train_inputs, test_inputs)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """Per layer: the weight exponent, and a step added to the calibrated shift."""
+
+    exponent: int
+    shift_adjust: int
 
 
 def _quantize(
     layers: list[FloatLayer],
-    exponents: list[int],
+    choices: list[Choice],
     input_max: int,
     cfg: QuantizeConfig,
     train_inputs: np.ndarray,
@@ -133,7 +145,7 @@ def _quantize(
     reports: list[LayerReport] = []
     for index, layer in enumerate(layers):
         is_output = index == len(layers) - 1
-        exponent = exponents[index]
+        exponent = choices[index].exponent
         weights = np.clip(np.rint(layer.kernel * 2.0**exponent), -WEIGHT_MAX, WEIGHT_MAX).astype(np.int8)
         acc_scale = input_scale * 2.0**-exponent
         bias = np.rint(layer.bias / acc_scale).astype(np.int64)
@@ -141,6 +153,7 @@ def _quantize(
         if not is_output:
             probe = IntLayer(weights, bias, 64, 0, activation_max)
             shift = choose_shift(raw_accumulators(probe, values[:n_train]), cfg.calibration_percentile, activation_max)
+            shift = max(0, shift + choices[index].shift_adjust)
             if shift:
                 bias = bias + (1 << (shift - 1))
         exact = raw_accumulators(IntLayer(weights, bias, 64, shift, activation_max), values)

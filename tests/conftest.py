@@ -18,7 +18,7 @@ SHARED_MNIST = ROOT.parent / "shared" / "data" / "mnist"
 TINY_OVERRIDES = """\
 data:
   train_limit: 600
-  test_limit: 200
+  test_limit: 300
 train:
   epochs: 1
   batch_size: 32

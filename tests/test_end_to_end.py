@@ -51,3 +51,14 @@ def test_training_is_reproducible(default_build: Path, mnist_dir: Path, tmp_path
         assert run.returncode == 0, run.stderr[-2000:]
     for table in sorted((first / "default" / "export").glob("*.bin")):
         assert table.read_bytes() == (second / "default" / "export" / table.name).read_bytes(), table.name
+
+
+def test_console_evaluation_of_all_test_images(default_build: Path, mnist_dir: Path) -> None:
+    """`doit evaluate`: all 10,000 test images on the emulated console, bit-exact."""
+    run = run_doit(f"builddir={default_build}", "evaluate", env={"MNIST_DIR": str(mnist_dir)})
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    metrics = json.loads((default_build / "default" / "metrics.json").read_text())
+    assert metrics["console"] == {"images": 10000, "mismatches": 0}
+    assert metrics["accuracy"]["console"] == metrics["accuracy"]["integer"]
+    assert 0 < metrics["inference"]["cycles"]["mean"] <= metrics["inference"]["cycles"]["max"]
+    assert metrics["rom"]["prg"]["free"] >= 0

@@ -21,7 +21,7 @@ def qcfg(accumulator_bits: str | int = "auto", activation_bits: int = 8) -> Quan
         activation_bits=activation_bits,
         accumulator_bits=accumulator_bits,
         calibration_percentile=99.99,
-        exponent_search=False,
+        search=False,
     )
 
 
@@ -120,7 +120,7 @@ def test_exported_tables_match_golden_and_keras(tiny_build: TinyBuild) -> None:
         assert layer["weights"]["bytes"] == (out / "export" / layer["weights"]["file"]).stat().st_size
 
 
-def test_exponent_search_never_loses_training_accuracy(tiny_build: TinyBuild) -> None:
+def test_search_never_loses_training_accuracy(tiny_build: TinyBuild) -> None:
     from export.h5weights import read_dense_layers
 
     out = tiny_build.out
@@ -128,7 +128,7 @@ def test_exponent_search_never_loses_training_accuracy(tiny_build: TinyBuild) ->
     with np.load(out / "inputs.npz") as data:
         x_train, y_train, x_test, input_max = data["x_train"], data["y_train"], data["x_test"], int(data["input_max"])
     plain, plain_reports = quantize(layers, input_max, qcfg(), x_train, x_test, y_train)
-    searched_cfg = qcfg().model_copy(update={"exponent_search": True})
+    searched_cfg = qcfg().model_copy(update={"search": True})
     searched, searched_reports = quantize(layers, input_max, searched_cfg, x_train, x_test, y_train)
     for before, after in zip(plain_reports, searched_reports, strict=True):
         assert after.weight_exponent in (before.weight_exponent, before.weight_exponent + 1)

@@ -22,10 +22,11 @@ from training.config import Config
 def _expected_errors() -> tuple[type[Exception], ...]:
     from export.h5weights import ModelFileError
     from export.quantize import QuantizationError
+    from nes.tools.cc65 import ToolError
     from training.config import ConfigError
     from training.dataset import DatasetError
 
-    return (ConfigError, DatasetError, ModelFileError, QuantizationError)
+    return (ConfigError, DatasetError, ModelFileError, QuantizationError, ToolError)
 
 
 def clean_failure(action: Callable[..., Any]) -> Callable[..., Any]:
@@ -68,15 +69,15 @@ def export_tables(cfg: Config, model: Path, inputs: Path, out_dir: Path) -> None
 
 
 @clean_failure
-def write_metrics(target: Path, float_eval: Path, integer_eval: Path, manifest: Path) -> None:
+def write_metrics(target: Path, parts: dict[str, Path]) -> None:
     from export import metrics
 
-    print(metrics.write(target, float_eval, integer_eval, manifest))
+    print(metrics.write(target, parts))
 
 
-def train_model(command: list[str]) -> TaskFailed | None:
-    """Run the training program. On a terminal it owns the terminal (Keras draws its
-    progress bar); otherwise its output is passed on line by line (one line per epoch)."""
+def run_program(command: list[str], what: str) -> TaskFailed | None:
+    """Run a long program (training, console evaluation). On a terminal it owns the terminal
+    (progress bars draw themselves); otherwise its output is passed on line by line."""
     try:
         sys.stdout.fileno()
         on_terminal = sys.stdout.isatty()
@@ -91,5 +92,5 @@ def train_model(command: list[str]) -> TaskFailed | None:
                 sys.stdout.write(line)
             returncode = process.wait()
     if returncode:
-        return TaskFailed(f"training failed (exit code {returncode}); see its output above")
+        return TaskFailed(f"{what} failed (exit code {returncode}); see its output above")
     return None

@@ -86,7 +86,7 @@ class QuantizeConfig(_Strict):
     activation_bits: Annotated[int, Field(ge=2, le=8)]
     accumulator_bits: Literal["auto", 16, 24]
     calibration_percentile: Annotated[float, Field(gt=50.0, le=100.0)]
-    exponent_search: bool = Field(description="try one finer weight step per layer, keep it if training accuracy gains")
+    search: bool = Field(description="per layer, try a finer weight step and the shifts beside the calibrated one")
 
 
 class Config(_Strict):

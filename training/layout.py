@@ -91,5 +91,9 @@ class Layout:
         return self.rom.with_suffix(".labels")
 
     @property
+    def rom_budget(self) -> Path:
+        return self.out / "rom_budget.json"
+
+    @property
     def console_eval(self) -> Path:
         return self.out / "console_eval.json"

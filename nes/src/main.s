@@ -1,0 +1,194 @@
+; main.s: set up the screen, then one loop iteration per frame: wait for vblank (counting
+; idle cycles, see below), read the pad, and run the network when asked to.
+;
+; Inference protocol (RAM symbols, addresses come from the .dbg file):
+;   nn_state = NN_IDLE (0)    nothing to do
+;              NN_REQUEST (1) written by the host/UI after filling nn_input
+;              NN_BUSY (2)    main is running nn_run
+;              NN_DONE (3)    nn_scores, nn_digit and the timing below are valid
+;   Start (newly pressed) on pad 1 also raises NN_REQUEST on whatever nn_input holds.
+;   DONE is raised at the start of the frame after the inference ended, once the idle
+;   spin that measures the end of the inference has finished.
+;
+; Timing: wait_frame spins SPIN_CYCLES per iteration until the NMI. In a frame without an
+; inference it counts nn_spin_idle iterations from the point where an inference would start;
+; after an inference it counts nn_spin_end. With nn_frames = vblanks during the inference,
+;   cycles = nn_frames * 29780.5 + (nn_spin_idle - nn_spin_end) * SPIN_CYCLES
+; (within about SPIN_CYCLES; NMI handlers that ran during the inference are included).
+
+.include "nes.inc"
+
+.importzp nmi_count, vram_ready, vram_addr, vram_data, ppu_ctrl_shadow, ppu_mask_shadow
+.importzp pad1, pad1_new
+.import read_pads, nn_run, nn_digit
+.export main, nn_frames, nn_spin_idle, nn_spin_end, nn_runs
+.exportzp nn_state
+.export SPIN_CYCLES
+
+NN_IDLE    = 0
+NN_REQUEST = 1
+NN_BUSY    = 2
+NN_DONE    = 3
+SPIN_CYCLES = 11
+
+DIGIT_TILE0 = $10       ; gen_chr.py puts the glyphs 0-9 at tiles $10-$19
+DIGIT_ADDR  = $21CE     ; nametable 0, row 14, column 14
+
+.segment "ZEROPAGE"
+nn_state:     .res 1
+spin_count:   .res 2    ; wait_frame's result
+frame_start:  .res 1
+measuring:    .res 1    ; nonzero: the last iteration ran an inference
+
+.segment "BSS"
+nn_frames:    .res 1    ; vblanks (NMIs) that happened during the last inference
+nn_spin_idle: .res 2    ; idle spin iterations in a frame without inference (little-endian)
+nn_spin_end:  .res 2    ; idle spin iterations after the last inference ended
+nn_runs:      .res 1    ; inferences completed (wraps), a heartbeat for tests
+
+.segment "CODE"
+
+;;
+; Entry from reset: RAM is zero, rendering off, NMI off.
+.proc main
+  ; Palette: black background, white and greys for the glyphs.
+  bit PPUSTATUS
+  lda #$3F
+  sta PPUADDR
+  lda #$00
+  sta PPUADDR
+  ldx #0
+palette:
+  lda palette_data,x
+  sta PPUDATA
+  inx
+  cpx #32
+  bne palette
+
+  ; Nametable 0 and its attributes: all tile 0 (blank), palette 0.
+  lda #$20
+  sta PPUADDR
+  lda #$00
+  sta PPUADDR
+  tax
+  ldy #4
+clear_nt:
+  sta PPUDATA
+  inx
+  bne clear_nt
+  dey
+  bne clear_nt
+
+  lda #VBLANK_NMI|BG_0000
+  sta ppu_ctrl_shadow
+  lda #BG_ON|BG_CLIP
+  sta ppu_mask_shadow
+  lda #0
+  sta PPUSCROLL
+  sta PPUSCROLL
+  lda ppu_ctrl_shadow
+  sta PPUCTRL           ; NMI on; NMI turns rendering on with ppu_mask_shadow
+
+loop:
+  jsr wait_frame
+  lda measuring
+  beq idle_frame
+  lda spin_count
+  sta nn_spin_end
+  lda spin_count+1
+  sta nn_spin_end+1
+  lda #0
+  sta measuring
+  lda #NN_DONE
+  sta nn_state
+  jmp frame_work
+idle_frame:
+  lda spin_count
+  sta nn_spin_idle
+  lda spin_count+1
+  sta nn_spin_idle+1
+
+frame_work:
+  jsr read_pads
+  lda pad1_new
+  and #KEY_START
+  beq no_start
+  lda nn_state
+  cmp #NN_BUSY
+  beq no_start          ; (cannot happen here, but never restart a running inference)
+  lda #NN_REQUEST
+  sta nn_state
+no_start:
+  lda nn_state
+  cmp #NN_REQUEST
+  bne loop
+
+  ; An inference starts at the same point of the frame where an idle frame starts its spin,
+  ; so the two spin counts are comparable.
+  lda #NN_BUSY
+  sta nn_state
+  lda nmi_count
+  sta frame_start
+  jsr nn_run
+  lda nmi_count
+  sec
+  sbc frame_start
+  sta nn_frames
+  inc nn_runs
+  jsr show_digit
+  lda #1
+  sta measuring
+  jmp loop
+.endproc
+
+;;
+; Spins until the next NMI, counting iterations of SPIN_CYCLES cycles in spin_count.
+; Clobbers A, X, Y.
+.proc wait_frame
+  ldx #0
+  ldy #0
+  lda nmi_count
+spin:
+  inx                   ; 2
+  bne same              ; 3 (2 + iny's 2 once every 256)
+  iny
+same:
+  cmp nmi_count         ; 3
+  beq spin              ; 3: 11 cycles per iteration
+spin_end:
+  stx spin_count
+  sty spin_count+1
+  rts
+.assert >spin = >spin_end, error, "wait_frame's loop must not cross a page (branch timing)"
+.endproc
+
+;;
+; Queues nn_digit's glyph for the NMI to draw in the middle of the screen.
+.proc show_digit
+  lda #0
+  sta vram_ready        ; NMI must not copy a half-written buffer
+  lda #>DIGIT_ADDR
+  sta vram_addr
+  lda #<DIGIT_ADDR
+  sta vram_addr+1
+  lda nn_digit
+  cmp #10
+  bcc ok
+  lda #0                ; (cannot happen; keep the tile index sane)
+ok:
+  clc
+  adc #DIGIT_TILE0
+  sta vram_data
+  lda #0
+  sta vram_data+1
+  sta vram_data+2
+  sta vram_data+3
+  lda #1
+  sta vram_ready
+  rts
+.endproc
+
+.segment "RODATA"
+palette_data:
+  .byte $0F,$00,$10,$30, $0F,$00,$10,$30, $0F,$00,$10,$30, $0F,$00,$10,$30
+  .byte $0F,$00,$10,$30, $0F,$00,$10,$30, $0F,$00,$10,$30, $0F,$00,$10,$30

@@ -1,0 +1,139 @@
+"""Run ca65 and ld65 with clear errors, atomic outputs and the project's fixed link order.
+
+assemble(source, obj, include_dirs, bin_dirs)  -> ca65 -g --create-dep
+link(objects, config, rom)                      -> ld65 with .dbg, .map and .labels beside the ROM
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from contextlib import ExitStack
+from dataclasses import dataclass
+from pathlib import Path
+
+from training.fsutil import atomic_path
+
+INSTALL_HINT = "install the cc65 suite: apt-get install cc65 (Debian/Ubuntu) or brew install cc65 (macOS)"
+NES_DIR = Path(__file__).resolve().parent.parent
+SRC_DIR = NES_DIR / "src"
+LINK_CONFIG = NES_DIR / "nrom256.cfg"
+# Explicit link order (never doit's %(dependencies)s, whose order is random).
+SOURCES = ("header", "init", "nmi", "pads", "main", "inference", "network", "chr")
+GENERATED = frozenset({"network"})  # assembled from the build folder, not nes/src
+
+
+class ToolError(RuntimeError):
+    """A cc65 tool is missing or failed; the message is ready to show to a person."""
+
+
+@dataclass(frozen=True)
+class LinkOutputs:
+    rom: Path
+    dbg: Path
+    map: Path
+    labels: Path
+
+    @classmethod
+    def beside(cls, rom: Path) -> LinkOutputs:
+        rom = Path(rom)
+        return cls(rom, rom.with_suffix(".dbg"), rom.with_suffix(".map"), rom.with_suffix(".labels"))
+
+
+def tool(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        raise ToolError(f"{name} not found on PATH; {INSTALL_HINT}")
+    return path
+
+
+def _run(command: list[str], what: str) -> str:
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    output = (result.stdout + result.stderr).strip()
+    if result.returncode != 0:
+        raise ToolError(f"{what} failed (exit {result.returncode}):\n{output}\ncommand: {' '.join(command)}")
+    return output
+
+
+def source_path(name: str, gen_dir: Path) -> Path:
+    return (Path(gen_dir) if name in GENERATED else SRC_DIR) / f"{name}.s"
+
+
+def assemble(source: Path, obj: Path, include_dirs: list[Path], bin_dirs: list[Path] = ()) -> Path:
+    """ca65 -g --create-dep: the object, plus obj.d listing every .include/.incbin it read."""
+    ca65 = tool("ca65")
+    obj = Path(obj)
+    with ExitStack() as stack:
+        tmp_obj = stack.enter_context(atomic_path(obj))
+        tmp_dep = stack.enter_context(atomic_path(obj.with_suffix(".d")))
+        command = [ca65, "-g", "--create-dep", str(tmp_dep), "-o", str(tmp_obj)]
+        for folder in include_dirs:
+            command += ["-I", str(folder)]
+        for folder in bin_dirs:
+            command += ["--bin-include-dir", str(folder)]
+        command.append(str(source))
+        _run(command, f"ca65 {Path(source).name}")
+        tmp_dep.write_text(tmp_dep.read_text().replace(str(tmp_obj), str(obj)))  # name the real object
+    return obj
+
+
+def read_depfile(path: Path) -> list[Path]:
+    """The files a ca65 --create-dep file lists (make syntax: `obj: dep dep ...`)."""
+    text = Path(path).read_text().replace("\\\n", " ")
+    deps: list[Path] = []
+    for line in text.splitlines():
+        if ":" in line:
+            deps += [Path(word) for word in line.split(":", 1)[1].split()]
+    return deps
+
+
+def link(objects: list[Path], rom: Path, config: Path = LINK_CONFIG) -> LinkOutputs:
+    """ld65 in the given object order; ROM, .dbg, .map and .labels appear together or not at all."""
+    from nes.tools.mapfile import explain_link_error
+
+    ld65 = tool("ld65")
+    outputs = LinkOutputs.beside(rom)
+    with ExitStack() as stack:
+        tmp = [stack.enter_context(atomic_path(p)) for p in (outputs.rom, outputs.dbg, outputs.map, outputs.labels)]
+        command = [
+            ld65,
+            "-C",
+            str(config),
+            "-o",
+            str(tmp[0]),
+            "--dbgfile",
+            str(tmp[1]),
+            "-m",
+            str(tmp[2]),
+            "-Ln",
+            str(tmp[3]),
+            *map(str, objects),
+        ]
+        try:
+            output = _run(command, "ld65")
+        except ToolError as error:
+            raise ToolError(explain_link_error(str(error))) from None
+    if output:  # warnings only: show them, a warning here usually means a real bug
+        print(output, file=sys.stderr)
+    return outputs
+
+
+def build_rom(manifest: Path, out_dir: Path, chr_file: Path | None = None, name: str = "nnrom") -> LinkOutputs:
+    """Everything in one call (for tests and scripts): generate, assemble in order, link.
+
+    out_dir receives gen/ (network sources, chr.bin), obj/ and <name>.nes with its .dbg/.map/.labels."""
+    from nes.tools import gen_chr, gen_network
+
+    out_dir = Path(out_dir)
+    gen_dir = out_dir / "gen"
+    gen_network.generate(Path(manifest), gen_dir)
+    if chr_file is None:
+        chr_file = gen_dir / "chr.bin"
+        gen_chr.main([str(chr_file)])
+    objects = []
+    for source in SOURCES:
+        obj = out_dir / "obj" / f"{source}.o"
+        assemble(source_path(source, gen_dir), obj, [SRC_DIR, gen_dir], [Path(chr_file).parent])
+        objects.append(obj)
+    return link(objects, out_dir / f"{name}.nes")

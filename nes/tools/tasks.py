@@ -1,0 +1,82 @@
+"""Paths and dependency lists for dodo.py's NES tasks. Light imports only: dodo loads this
+module on every `doit list`, so no numpy, no cynes here."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from nes.tools import cc65
+from nes.tools.gen_network import ASM_TEMPLATE, INC_TEMPLATE, outputs_for, rom_weights_name
+from training.actions import clean_failure
+
+NES_DIR = cc65.NES_DIR
+TOOLS = NES_DIR / "tools"
+SRC = cc65.SRC_DIR
+SOURCES = cc65.SOURCES
+PLAIN_INCLUDES = {  # what each hand-written source .include/.incbin's (see ca65 --create-dep)
+    "header": [],
+    "init": [SRC / "nes.inc"],
+    "nmi": [SRC / "nes.inc"],
+    "pads": [SRC / "nes.inc"],
+    "main": [SRC / "nes.inc"],
+}
+
+
+def generator_inputs() -> list[Path]:
+    return [TOOLS / "gen_network.py", INC_TEMPLATE, ASM_TEMPLATE]
+
+
+def generated(gen_dir: Path, layer_count: int) -> list[Path]:
+    return outputs_for(gen_dir, layer_count)
+
+
+def source_deps(source: str, gen_dir: Path, chr_file: Path, export_dir: Path, layer_count: int) -> list[Path]:
+    """The files one object is assembled from: the source and everything it includes."""
+    deps = [cc65.source_path(source, gen_dir)]
+    if source in PLAIN_INCLUDES:
+        deps += PLAIN_INCLUDES[source]
+    elif source == "inference":
+        deps.append(gen_dir / "network.inc")
+    elif source == "network":
+        deps += [gen_dir / rom_weights_name(i) for i in range(layer_count)]
+        deps += [export_dir / f"layer{i}_bias.bin" for i in range(layer_count)]
+    elif source == "chr":
+        deps.append(chr_file)
+    return deps
+
+
+def objects(obj_dir: Path) -> list[Path]:
+    """Object files in link order."""
+    return [obj_dir / f"{source}.o" for source in SOURCES]
+
+
+@clean_failure
+def assemble_action(source: str, obj: Path, gen_dir: Path, chr_file: Path, declared: list[Path]) -> None:
+    """ca65, then check that the includes it reports are all declared as the task's file_dep."""
+    cc65.assemble(cc65.source_path(source, gen_dir), obj, [SRC, gen_dir], [chr_file.parent])
+    used = {p.resolve() for p in cc65.read_depfile(obj.with_suffix(".d"))}
+    missing = used - {Path(p).resolve() for p in declared}
+    if missing:
+        raise cc65.ToolError(
+            f"{source}.s reads undeclared files {sorted(map(str, missing))}: "
+            "add them to nes/tools/tasks.py (source_deps)"
+        )
+
+
+@clean_failure
+def link_action(obj_dir: Path, rom: Path, budget_json: Path) -> None:
+    """Link, then write the ROM budget (areas used/free and what the PRG holds) as JSON."""
+    import hashlib
+
+    from nes.tools.mapfile import budget, format_budget, prg_breakdown
+    from training.fsutil import write_json
+
+    outputs = cc65.link(objects(obj_dir), rom)
+    areas = budget(outputs.map)
+    report = {
+        **{area.lower(): values for area, values in areas.items()},
+        "prg_parts": prg_breakdown(outputs.map),
+        "sha256": hashlib.sha256(rom.read_bytes()).hexdigest(),
+    }
+    write_json(budget_json, report)
+    print(f"{rom}:\n{format_budget(areas)}")

@@ -1,0 +1,163 @@
+"""Fixtures for the NES tests: synthetic networks written in export/tables.py's exact format,
+built into ROMs with nes/tools (gen_network + ca65 + ld65), and consoles to run them.
+
+Import the fixtures into a test module (`from tests.conftest_nes import ...`); nothing here
+needs /tmp/exp or a trained model."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from export import golden
+from export.tables import bias_file, encode_bias, weights_file
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    inputs: int
+    outputs: int
+    bits: int
+    shift: int | None
+    activation_max: int = 255
+
+
+@dataclass
+class NesBuild:
+    export_dir: Path
+    rom: Path
+    network: golden.IntNetwork
+
+    def console(self):
+        from nes.tools.console import Console
+
+        return Console(self.rom)
+
+
+def write_network(
+    out: Path,
+    specs: list[LayerSpec],
+    input_max: int,
+    seed: int,
+    weights: list[np.ndarray] | None = None,
+    biases: list[np.ndarray] | None = None,
+) -> Path:
+    """Random int8 weights and biases as layer<i>_weights.bin / layer<i>_bias.bin + manifest.json."""
+    rng = np.random.default_rng(seed)
+    out.mkdir(parents=True, exist_ok=True)
+    layers = []
+    for i, spec in enumerate(specs):
+        w = weights[i] if weights else rng.integers(-128, 128, (spec.inputs, spec.outputs)).astype(np.int8)
+        limit = 1 << min(spec.bits - 2, (spec.shift if spec.shift is not None else 10) + 4)
+        b = biases[i] if biases else rng.integers(-limit, limit, spec.outputs)
+        (out / weights_file(i)).write_bytes(np.asarray(w, dtype=np.int8).tobytes())
+        (out / bias_file(i)).write_bytes(encode_bias(np.asarray(b), spec.bits))
+        layers.append(
+            {
+                "index": i,
+                "inputs": spec.inputs,
+                "outputs": spec.outputs,
+                "relu": spec.shift is not None,
+                "weight_bits": 8,
+                "accumulator_bits": spec.bits,
+                "shift": spec.shift,
+                "activation_max": spec.activation_max,
+                "weights": {"file": weights_file(i), "bytes": spec.inputs * spec.outputs},
+                "bias": {"file": bias_file(i), "bytes": spec.outputs * spec.bits // 8},
+            }
+        )
+    manifest = {
+        "format": 1,
+        "name": out.name,
+        "input": {"count": specs[0].inputs, "max": input_max},
+        "layer_sizes": [specs[0].inputs, *(s.outputs for s in specs)],
+        "layers": layers,
+    }
+    (out / golden.MANIFEST_FILE).write_text(json.dumps(manifest, indent=2))
+    return out
+
+
+def build(tmp: Path, name: str, specs: list[LayerSpec], input_max: int = 255, seed: int = 0, **kw) -> NesBuild:
+    from nes.tools.cc65 import build_rom
+
+    export_dir = write_network(tmp / name / "export", specs, input_max, seed, **kw)
+    outputs = build_rom(export_dir / golden.MANIFEST_FILE, tmp / name / "nes", name=name)
+    return NesBuild(export_dir, outputs.rom, golden.load(export_dir))
+
+
+@pytest.fixture(scope="session")
+def nes_small(tmp_path_factory: pytest.TempPathFactory) -> NesBuild:
+    """49-24-16-10, 16-bit accumulators, one clamp below 255: the default net's shape class."""
+    specs = [LayerSpec(49, 24, 16, 9), LayerSpec(24, 16, 16, 6, activation_max=127), LayerSpec(16, 10, 16, None)]
+    return build(tmp_path_factory.mktemp("nes"), "small", specs, seed=1)
+
+
+@pytest.fixture(scope="session")
+def nes_wide(tmp_path_factory: pytest.TempPathFactory) -> NesBuild:
+    """196-100-12-10: a 24-bit first layer in two output tiles, a 24-bit output layer."""
+    specs = [LayerSpec(196, 100, 24, 12), LayerSpec(100, 12, 16, 8, activation_max=200), LayerSpec(12, 10, 24, None)]
+    return build(tmp_path_factory.mktemp("nes"), "wide", specs, seed=2)
+
+
+@pytest.fixture(scope="session")
+def nes_784(tmp_path_factory: pytest.TempPathFactory) -> NesBuild:
+    """784-12-10: four input chunks (X indexes at most 256 inputs), 24 then 16 bits."""
+    specs = [LayerSpec(784, 12, 24, 13), LayerSpec(12, 10, 16, None)]
+    return build(tmp_path_factory.mktemp("nes"), "in784", specs, seed=3)
+
+
+@pytest.fixture(scope="session")
+def nes_product(tmp_path_factory: pytest.TempPathFactory) -> NesBuild:
+    """49-24-16-10 with small values everywhere (input.max 32, activation_max 31 and 20): every
+    layer uses the product tables, 24-bit (layers 0, 2) and 16-bit (layer 1)."""
+    specs = [
+        LayerSpec(49, 24, 24, 9, activation_max=31),
+        LayerSpec(24, 16, 16, 5, activation_max=20),
+        LayerSpec(16, 10, 24, None),
+    ]
+    return build(tmp_path_factory.mktemp("nes"), "product", specs, input_max=32, seed=5)
+
+
+@pytest.fixture(scope="session")
+def nes_wrap(tmp_path_factory: pytest.TempPathFactory) -> NesBuild:
+    """49-10, one 16-bit output layer whose sums overflow int16 by far (columns of +-127),
+    with outputs 4 and 8 identical (ties) and biases making them the largest at zero input."""
+    rng = np.random.default_rng(4)
+    w = rng.choice(np.array([127, -128, 100, -100], dtype=np.int8), (49, 10))
+    w[:, 0] = 127
+    w[:, 1] = -128
+    w[:, 8] = w[:, 4]
+    b = np.array([0, 5, -7, 100, 30000, -32768, 32767 - 1, 12, 30000, -1])
+    b[6] = 29999
+    specs = [LayerSpec(49, 10, 16, None)]
+    return build(tmp_path_factory.mktemp("nes"), "wrap", specs, seed=4, weights=[w], biases=[b])
+
+
+def structured_inputs(count: int, n: int, input_max: int, seed: int) -> np.ndarray:
+    """All-zero, all-max, single pixels, random noise, and sparse digit-like blobs."""
+    rng = np.random.default_rng(seed)
+    side = round(n**0.5)
+    rows = [np.zeros(n), np.full(n, input_max), np.full(n, 1)]
+    for k in (0, n // 2, n - 1):
+        one = np.zeros(n)
+        one[k] = input_max
+        rows.append(one)
+    while len(rows) < count:
+        kind = len(rows) % 3
+        if kind == 0:  # dense noise
+            rows.append(rng.integers(0, input_max + 1, n))
+        elif kind == 1:  # sparse noise
+            rows.append(rng.integers(0, input_max + 1, n) * (rng.random(n) < 0.15))
+        else:  # a thick random stroke on the square canvas, like a digit
+            img = np.zeros((side, side))
+            y, x = rng.integers(side // 4, 3 * side // 4, 2)
+            for _ in range(3 * side):
+                y = int(np.clip(y + rng.integers(-1, 2), 0, side - 1))
+                x = int(np.clip(x + rng.integers(-1, 2), 0, side - 1))
+                img[y, x] = rng.integers(input_max // 2, input_max + 1)
+            rows.append(img.ravel()[:n])
+    return np.array(rows[:count], dtype=np.int64).clip(0, input_max).astype(np.uint8)
