@@ -81,6 +81,7 @@ def build_manifest(cfg: Config, network: golden.IntNetwork, reports: list[LayerR
             "max": network.input_max,
             "levels": cfg.preprocess.levels,
             "resize": cfg.preprocess.resize,
+            "deskew": cfg.preprocess.deskew,
             "center": cfg.preprocess.center,
             "shift": input_shift(cfg.preprocess),
         },

@@ -116,3 +116,14 @@ def tiny_build(tmp_path_factory: pytest.TempPathFactory, mnist_dir: Path) -> Tin
 
 
 Factory = Callable[..., TinyBuild]
+
+
+@pytest.fixture(scope="session")
+def default_build(tmp_path_factory: pytest.TempPathFactory, mnist_dir: Path) -> Path:
+    """Slow: the default config (config.yaml) built from scratch; returns its build root
+    (outputs in `<root>/default/`). For tests marked slow only."""
+    build_root = tmp_path_factory.mktemp("default") / "build"
+    run = run_doit(f"builddir={build_root}", env={"MNIST_DIR": str(mnist_dir)})
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    assert "accuracy on 10000 test images" in run.stdout
+    return build_root

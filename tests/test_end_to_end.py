@@ -12,15 +12,6 @@ from tests.conftest import ROOT, run_doit
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def default_build(tmp_path_factory: pytest.TempPathFactory, mnist_dir: Path) -> Path:
-    build_root = tmp_path_factory.mktemp("default") / "build"
-    run = run_doit(f"builddir={build_root}", env={"MNIST_DIR": str(mnist_dir)})
-    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
-    assert "accuracy on 10000 test images" in run.stdout
-    return build_root
-
-
 def test_default_build_writes_metrics(default_build: Path) -> None:
     metrics = json.loads((default_build / "default" / "metrics.json").read_text())
     manifest = json.loads((default_build / "default" / "export" / "manifest.json").read_text())
