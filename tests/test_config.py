@@ -40,6 +40,10 @@ def test_default_and_presets_are_valid() -> None:
         ("train:\n  epoch: 3\n", ["train.epoch: unknown setting"]),
         ("data:\n  train_limit: 5\n", ["data.train_limit = 5", "greater than or equal to 100"]),
         ("preprocess:\n  resize: bilinear\n", ["preprocess", "bilinear", "levels 256"]),
+        (
+            "preprocess:\n  size: 28\nmodel:\n  hidden: [256]\n",
+            ["layers 784-256-10 need about 204062 bytes", "179486 more than the 24576 bytes", "model.hidden"],
+        ),
     ],
 )
 def test_bad_values_name_key_value_and_what_is_allowed(tmp_path: Path, overrides: str, expected: list[str]) -> None:

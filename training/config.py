@@ -17,6 +17,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 INPUT_SIZES = (7, 14, 28)
+PRG_BYTES = 32768
+PRG_RESERVED = 8192
+"""PRG kept for code, multiply tables and the UI: the weight tables get the rest. The link
+checks the exact budget; this early check stops a hopeless model before training it."""
 MNIST_SIZE = 28
 NUM_CLASSES = 10
 
@@ -98,6 +102,19 @@ class Config(_Strict):
     train: TrainConfig
     quantize: QuantizeConfig
 
+    @model_validator(mode="after")
+    def _fits_the_cartridge(self) -> Config:
+        sizes = self.layer_sizes
+        table_bytes = sum(n_in * n_out + 3 * n_out for n_in, n_out in zip(sizes, sizes[1:], strict=False))
+        room = PRG_BYTES - PRG_RESERVED
+        if table_bytes > room:
+            raise ValueError(
+                f"layers {'-'.join(map(str, sizes))} need about {table_bytes} bytes of weight tables, "
+                f"{table_bytes - room} more than the {room} bytes a 32 KiB NROM cartridge has for them; "
+                "shrink model.hidden or preprocess.size"
+            )
+        return self
+
     @property
     def input_count(self) -> int:
         return self.preprocess.size * self.preprocess.size
@@ -173,6 +190,8 @@ def _describe(error: dict[str, Any]) -> str:
     if kind == "extra_forbidden":
         return f"{key}: unknown setting; remove it or check its spelling (see config.yaml)"
     message = error["msg"].removeprefix("Value error, ")
+    if isinstance(error["input"], dict):  # a check across several settings: the message names them
+        return f"{key}: {message}"
     return f"{key} = {error['input']!r}: {message}"
 
 
