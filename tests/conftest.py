@@ -40,10 +40,20 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 @pytest.fixture(scope="session")
 def mnist_dir() -> Path:
-    """The local MNIST copy: $MNIST_DIR, else the team's shared folder beside the repo."""
-    folder = Path(os.environ.get("MNIST_DIR") or SHARED_MNIST)
-    if not (folder / "t10k-images-idx3-ubyte.gz").exists() and not (folder / "t10k-images-idx3-ubyte").exists():
-        pytest.fail(f"no MNIST in {folder}: set MNIST_DIR to a folder with the four IDX files")
+    """A verified MNIST folder: $MNIST_DIR, else the team's shared copy beside the repo, else
+    the config's data.dir (downloaded there from the configured mirrors if missing)."""
+    from training import config as config_module
+    from training import dataset
+    from training.mnist_files import local_file
+
+    explicit = os.environ.get("MNIST_DIR")
+    if explicit:
+        return Path(explicit)
+    if local_file(SHARED_MNIST, "t10k-images-idx3-ubyte"):
+        return SHARED_MNIST
+    data = config_module.load(ROOT / "config.yaml").data
+    folder = ROOT / data.dir
+    dataset.fetch(folder, True, data.mirrors)  # downloads what is missing, verifies everything
     return folder
 
 

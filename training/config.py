@@ -10,6 +10,7 @@ value and what is allowed; `dodo.py` prints them without a traceback.
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -105,7 +106,7 @@ class Config(_Strict):
     @model_validator(mode="after")
     def _fits_the_cartridge(self) -> Config:
         sizes = self.layer_sizes
-        table_bytes = sum(n_in * n_out + 3 * n_out for n_in, n_out in zip(sizes, sizes[1:], strict=False))
+        table_bytes = sum(n_in * n_out + 3 * n_out for n_in, n_out in pairwise(sizes))
         room = PRG_BYTES - PRG_RESERVED
         if table_bytes > room:
             raise ValueError(
