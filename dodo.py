@@ -231,3 +231,35 @@ def task_evaluate():
         "io": {"capture": False},
         "verbosity": 2,
     }
+
+
+# --- build report ---
+
+
+def task_report():
+    """Write build/<name>/report/index.html: metrics, confusion matrix, curves, ROM budget, screenshot, task graph."""
+    paths = {
+        "metrics": LAYOUT.metrics,
+        "history": LAYOUT.history,
+        "inputs": LAYOUT.inputs,
+        "mnist_cache": LAYOUT.mnist_cache,
+        "export": LAYOUT.export,
+        "rom": LAYOUT.rom,
+        "rom_budget": LAYOUT.rom_budget,
+        "console_eval": LAYOUT.console_eval,
+    }
+    creators = {
+        name.removeprefix("task_"): creator
+        for name, creator in globals().items()
+        if name.startswith("task_") and name != "task_report"
+    }
+    return {
+        "actions": [(actions.write_report, [paths, creators, LAYOUT.report])],
+        "file_dep": [
+            *(str(path) for name, path in paths.items() if name not in ("export", "console_eval")),
+            str(LAYOUT.manifest),
+            *code("export/report.py", "export/golden.py", "nes/tools/console.py", "dodo.py"),
+        ],
+        "targets": [str(path) for path in LAYOUT.report_files],
+        "clean": True,
+    }

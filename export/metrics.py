@@ -82,4 +82,7 @@ def summary(metrics: dict[str, Any]) -> str:
 def write(target: Path, parts: dict[str, Path]) -> str:
     metrics = gather(parts)
     write_json(target, metrics)
-    return summary(metrics) + f"\n  metrics: {target}"
+    text = summary(metrics) + f"\n  metrics: {target}"
+    if "rom" in metrics:
+        text += f"\n  ROM: {Path(target).parent / (metrics['name'] + '.nes')}"
+    return text

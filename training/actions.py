@@ -94,3 +94,12 @@ def run_program(command: list[str], what: str) -> TaskFailed | None:
     if returncode:
         return TaskFailed(f"{what} failed (exit code {returncode}); see its output above")
     return None
+
+
+@clean_failure
+def write_report(paths: dict[str, Path], creators: dict[str, Any], out_dir: Path) -> None:
+    from export import report
+
+    edges = report.task_edges(report.collect_tasks(creators))
+    page = report.write_report(report.ReportInputs(**paths), edges, out_dir)
+    print(f"report: {page}")

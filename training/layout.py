@@ -91,6 +91,17 @@ class Layout:
         return self.rom.with_suffix(".labels")
 
     @property
+    def report(self) -> Path:
+        return self.out / "report"
+
+    @property
+    def report_files(self) -> list[Path]:
+        """The report page and the images it shows (export/report.py writes them)."""
+        names = ("index.html", "confusion.png", "training.png", "rom_budget.png", "misclassified.png", "screen.png",
+                 "tasks.png")
+        return [self.report / name for name in names]
+
+    @property
     def rom_budget(self) -> Path:
         return self.out / "rom_budget.json"
 

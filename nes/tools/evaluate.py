@@ -63,6 +63,7 @@ def evaluate(rom: Path, export_dir: Path, inputs: Path, limit: int | None = None
         "accuracy": float(np.mean(digits == y)),
         "golden_accuracy": float(np.mean(golden.predict(network, x) == y)),
         "mismatches": len(mismatches),
+        "predictions": [int(d) for d in digits],
         "first_mismatches": mismatches[:10],
         "inference": {
             "cycles_mean": float(cycles.mean()),

@@ -1,0 +1,295 @@
+"""`doit report`: a self-contained HTML page about one build, with its images beside it.
+
+The page shows the metrics table, the confusion matrix and the misclassified test digits
+(the console's predictions when `doit evaluate` measured this very ROM, else the golden
+model's, which the console matches bit for bit), the training curves, the ROM budget, an
+emulator screenshot and the task graph. Matplotlib draws the charts (imported here only,
+never when dodo.py loads).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from export import golden
+from training.fsutil import atomic_path, write_text
+
+GRID_COLUMNS = 16
+GRID_MAX = 128
+
+
+@dataclass(frozen=True)
+class ReportInputs:
+    metrics: Path
+    history: Path
+    inputs: Path
+    mnist_cache: Path
+    export: Path
+    rom: Path
+    rom_budget: Path
+    console_eval: Path  # may not exist
+
+
+def _pyplot() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(figure: Any, target: Path) -> None:
+    with atomic_path(target) as tmp:
+        figure.savefig(tmp, format="png", dpi=100, bbox_inches="tight")
+    _pyplot().close(figure)
+
+
+def predictions(paths: ReportInputs, x_test: np.ndarray) -> tuple[np.ndarray, str]:
+    """The console's predictions if they were measured on this ROM, else the golden model's."""
+    import hashlib
+
+    if paths.console_eval.exists():
+        console = json.loads(paths.console_eval.read_text())
+        rom_hash = hashlib.sha256(paths.rom.read_bytes()).hexdigest()
+        if console.get("rom_sha256") == rom_hash and "predictions" in console:
+            return np.array(console["predictions"]), "the emulated console"
+    network = golden.load(paths.export)
+    return golden.predict(network, x_test), "the integer golden model (run `doit evaluate` for the console's)"
+
+
+def confusion(labels: np.ndarray, predicted: np.ndarray) -> np.ndarray:
+    matrix = np.zeros((10, 10), dtype=np.int64)
+    np.add.at(matrix, (labels, predicted), 1)
+    return matrix
+
+
+def plot_confusion(matrix: np.ndarray, target: Path) -> None:
+    plt = _pyplot()
+    figure, axes = plt.subplots(figsize=(5.5, 5))
+    axes.imshow(np.log1p(matrix), cmap="Blues")
+    for (row, col), count in np.ndenumerate(matrix):
+        if count:
+            color = "white" if row == col else "black"
+            axes.text(col, row, str(count), ha="center", va="center", fontsize=7, color=color)
+    axes.set_xticks(range(10))
+    axes.set_yticks(range(10))
+    axes.set_xlabel("predicted digit")
+    axes.set_ylabel("true digit")
+    axes.set_title("confusion matrix (test images)")
+    _save(figure, target)
+
+
+def plot_training(history: dict[str, list[float]], target: Path) -> None:
+    plt = _pyplot()
+    figure, (loss_axes, accuracy_axes) = plt.subplots(1, 2, figsize=(10, 3.5))
+    epochs = range(1, len(history.get("loss", [])) + 1)
+    for key in ("loss", "val_loss"):
+        if key in history:
+            loss_axes.plot(epochs, history[key], label=key)
+    for key in ("accuracy", "val_accuracy"):
+        if key in history:
+            accuracy_axes.plot(epochs, history[key], label=key)
+    for axes, title in ((loss_axes, "loss"), (accuracy_axes, "accuracy")):
+        axes.set_xlabel("epoch")
+        axes.set_title(title)
+        axes.legend()
+        axes.grid(alpha=0.3)
+    _save(figure, target)
+
+
+def plot_rom_budget(budget: dict[str, Any], target: Path) -> None:
+    plt = _pyplot()
+    parts = dict(budget["prg_parts"])
+    parts["free"] = budget["prg"]["free"]
+    other = budget["prg"]["size"] - sum(parts.values())
+    if other > 0:
+        parts["other (alignment)"] = other
+    figure, axes = plt.subplots(figsize=(10, 1.6))
+    left = 0
+    colors = plt.get_cmap("tab10").colors
+    for index, (name, size) in enumerate(parts.items()):
+        color = "#dddddd" if name == "free" else colors[index % len(colors)]
+        axes.barh(0, size, left=left, color=color, edgecolor="white")
+        if size > budget["prg"]["size"] * 0.06:
+            axes.text(left + size / 2, 0, f"{name}\n{size} B", ha="center", va="center", fontsize=8)
+        left += size
+    axes.set_xlim(0, budget["prg"]["size"])
+    axes.set_yticks([])
+    axes.set_xlabel("PRG-ROM bytes (32 KiB)")
+    _save(figure, target)
+
+
+def plot_misclassified(images: np.ndarray, labels: np.ndarray, predicted: np.ndarray, target: Path) -> int:
+    """A grid of the first misclassified test digits, each titled 'true->predicted'."""
+    plt = _pyplot()
+    wrong = np.flatnonzero(predicted != labels)[:GRID_MAX]
+    rows = max(1, -(-len(wrong) // GRID_COLUMNS))
+    figure, axes_grid = plt.subplots(rows, GRID_COLUMNS, figsize=(GRID_COLUMNS * 0.8, rows * 0.95), squeeze=False)
+    for axes in axes_grid.ravel():
+        axes.axis("off")
+    for axes, index in zip(axes_grid.ravel(), wrong, strict=False):
+        axes.imshow(images[index], cmap="gray_r", vmin=0, vmax=255)
+        axes.set_title(f"{labels[index]}->{predicted[index]}", fontsize=7)
+    _save(figure, target)
+    return len(wrong)
+
+
+def screenshot(rom: Path, digit_input: np.ndarray, target: Path) -> int:
+    """Boot the ROM in cynes, classify one test digit through the RAM interface, save the screen."""
+    from PIL import Image
+
+    from nes.tools.console import Console
+
+    console = Console(rom)
+    result = console.infer(digit_input)
+    frame = np.array(console.nes.step(2))
+    with atomic_path(target) as tmp:
+        Image.fromarray(frame).resize((frame.shape[1] * 2, frame.shape[0] * 2), Image.NEAREST).save(tmp, "PNG")
+    return result.digit
+
+
+def plot_tasks(edges: dict[str, list[str]], target: Path) -> None:
+    """The doit task graph, layered by dependency depth, arrows from producer to consumer."""
+    plt = _pyplot()
+    depth: dict[str, int] = {}
+
+    def level(name: str, seen: tuple[str, ...] = ()) -> int:
+        if name not in depth:
+            parents = [p for p in edges.get(name, []) if p not in seen]
+            depth[name] = 1 + max((level(p, (*seen, name)) for p in parents), default=-1)
+        return depth[name]
+
+    for name in edges:
+        level(name)
+    layers: dict[int, list[str]] = {}
+    for name, d in sorted(depth.items()):
+        layers.setdefault(d, []).append(name)
+    position = {name: (d, -i + (len(names) - 1) / 2) for d, names in layers.items() for i, name in enumerate(names)}
+    height = max(len(names) for names in layers.values())
+    figure, axes = plt.subplots(figsize=(2.2 * len(layers) + 1, 0.6 * height + 1))
+    for name, parents in edges.items():
+        for parent in parents:
+            (x0, y0), (x1, y1) = position[parent], position[name]
+            axes.annotate("", xy=(x1 - 0.35, y1), xytext=(x0 + 0.35, y0),
+                          arrowprops={"arrowstyle": "->", "color": "#888888"})
+    for name, (x, y) in position.items():
+        axes.text(x, y, name, ha="center", va="center", fontsize=8,
+                  bbox={"boxstyle": "round", "facecolor": "#eef3fb", "edgecolor": "#4a72b0"})
+    axes.set_xlim(-0.6, len(layers) - 0.4)
+    axes.set_ylim(-height / 2 - 0.5, height / 2 + 0.5)
+    axes.axis("off")
+    _save(figure, target)
+
+
+def _row(name: str, value: str) -> str:
+    return f"<tr><th>{html.escape(name)}</th><td>{html.escape(value)}</td></tr>"
+
+
+def metrics_rows(metrics: dict[str, Any]) -> list[str]:
+    accuracy = metrics["accuracy"]
+    rows = [
+        _row("network", "-".join(map(str, metrics["layers"]))),
+        _row("parameters", str(metrics["params"])),
+        _row("weight and bias tables", f"{metrics['weights']['bytes']} bytes"),
+        _row("float accuracy", f"{accuracy['float']:.2%}"),
+        _row("integer accuracy (golden model)", f"{accuracy['integer']:.2%}"),
+    ]
+    if "console" in accuracy:
+        rows.append(_row("console accuracy (emulated NES)", f"{accuracy['console']:.2%}"))
+        rows.append(_row("console mismatches", f"{metrics['console']['mismatches']} of {metrics['console']['images']}"))
+    if "inference" in metrics:
+        frames, cycles = metrics["inference"]["frames"], metrics["inference"]["cycles"]
+        rows.append(_row("frames per inference", f"{frames['mean']:.2f} mean, {frames['max']:.2f} worst"))
+        rows.append(_row("cycles per inference", f"{cycles['mean']:.0f} mean, {cycles['max']:.0f} worst"))
+    if "rom" in metrics:
+        rom = metrics["rom"]
+        rows.append(_row("PRG-ROM", f"{rom['prg']['used']} bytes used, {rom['prg']['free']} free"))
+        rows.append(_row("CHR-ROM", f"{rom['chr']['used']} bytes used, {rom['chr']['free']} free"))
+    return rows
+
+
+def write_report(paths: ReportInputs, task_edges: dict[str, list[str]], out_dir: Path) -> Path:
+    """Write `out_dir/index.html` and its PNG images; return the page's path."""
+    from training.dataset import load_cache
+
+    metrics = json.loads(paths.metrics.read_text())
+    with np.load(paths.inputs) as data:
+        x_test, y_test = data["x_test"], data["y_test"]
+    raw_test = load_cache(paths.mnist_cache).x_test[: len(y_test)]
+    predicted, source = predictions(paths, x_test)
+
+    plot_confusion(confusion(y_test, predicted), out_dir / "confusion.png")
+    plot_training(json.loads(paths.history.read_text()), out_dir / "training.png")
+    plot_rom_budget(json.loads(paths.rom_budget.read_text()), out_dir / "rom_budget.png")
+    wrong = plot_misclassified(raw_test, y_test, predicted, out_dir / "misclassified.png")
+    shown_digit = screenshot(paths.rom, x_test[0], out_dir / "screen.png")
+    plot_tasks(task_edges, out_dir / "tasks.png")
+
+    title = f"nes-mnist build report: {metrics['name']}"
+    page = f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>{html.escape(title)}</title>
+<style>
+body {{ font-family: sans-serif; max-width: 1100px; margin: 2em auto; color: #222; }}
+table {{ border-collapse: collapse; }}
+th, td {{ padding: 0.25em 0.8em; border-bottom: 1px solid #ddd; text-align: left; }}
+img {{ max-width: 100%; }}
+figure {{ margin: 1.5em 0; }}
+figcaption {{ color: #555; font-size: 0.9em; }}
+</style>
+</head>
+<body>
+<h1>{html.escape(title)}</h1>
+<h2>Metrics</h2>
+<table>
+{chr(10).join(metrics_rows(metrics))}
+</table>
+<h2>Predictions on the {len(y_test)} test images</h2>
+<p>Predictions of {html.escape(source)}: {wrong if wrong < GRID_MAX else f"{GRID_MAX}+"} misclassified.</p>
+<figure><img src="confusion.png" alt="confusion matrix"><figcaption>Confusion matrix.</figcaption></figure>
+<figure><img src="misclassified.png" alt="misclassified test digits">
+<figcaption>Misclassified test digits (first {GRID_MAX}), titled true-&gt;predicted.</figcaption></figure>
+<h2>Training</h2>
+<figure><img src="training.png" alt="training curves"><figcaption>Loss and accuracy per epoch.</figcaption></figure>
+<h2>Cartridge</h2>
+<figure><img src="rom_budget.png" alt="ROM budget"><figcaption>What the 32 KiB of PRG-ROM hold.</figcaption></figure>
+<figure><img src="screen.png" alt="emulator screenshot">
+<figcaption>The cartridge in the emulator after classifying test image 0 (answer: {shown_digit}).</figcaption></figure>
+<h2>Build</h2>
+<figure><img src="tasks.png" alt="doit task graph"><figcaption>The doit task graph.</figcaption></figure>
+</body>
+</html>
+"""
+    target = out_dir / "index.html"
+    write_text(target, page)
+    return target
+
+
+def collect_tasks(creators: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Call doit task creators (plain or yielding sub-tasks) and key their dicts by task name."""
+    tasks: dict[str, dict[str, Any]] = {}
+    for name, creator in creators.items():
+        made = creator()
+        if isinstance(made, dict):
+            tasks[name] = made
+        else:
+            tasks.update({f"{name}:{sub['name']}": sub for sub in made})
+    return tasks
+
+
+def task_edges(tasks: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
+    """Producer tasks of each task, from the task dicts' targets and file_deps."""
+    producer = {str(target): name for name, task in tasks.items() for target in task.get("targets", [])}
+    return {
+        name: sorted({producer[str(dep)] for dep in task.get("file_dep", []) if str(dep) in producer} - {name})
+        for name, task in tasks.items()
+    }
