@@ -4,9 +4,10 @@
     doit config=PATH           build another config into build/<its name>/
     doit list                  every task, one line each
 
-Task creators only; the work happens in `training/` and `export/`. Each task declares its
-real inputs (`file_dep`, its own code included) and one `config_changed` over exactly the
-settings it reads, so only stale steps rebuild.
+Task creators only; the work happens in `training/`, `export/` and `nes/tools/`. Each task
+declares its real inputs (`file_dep`, its own code included) and one `config_changed` over
+exactly the settings it reads, so only stale steps rebuild. The config parser itself
+(training/config.py) is no task's input: what a task reads from it is in its config_changed.
 """
 
 from __future__ import annotations
@@ -48,9 +49,6 @@ def code(*modules: str) -> list[str]:
     return list(modules)
 
 
-CONFIG_CODE = code("training/config.py", "training/fsutil.py")
-
-
 def task_dataset():
     """Find (or download) MNIST, verify its SHA-256 and cache it as uint8 arrays."""
     folder = resolve_dir(CFG.data.dir, ROOT)
@@ -58,7 +56,6 @@ def task_dataset():
     return {
         "actions": [(actions.fetch_dataset, [CFG, ROOT, LAYOUT.mnist_cache])],
         "file_dep": [
-            *CONFIG_CODE,
             *code("training/dataset.py", "training/mnist_files.py"),
             *(os.path.relpath(path, ROOT) for path in present if path),
         ],
@@ -72,7 +69,7 @@ def task_preprocess():
     """Turn the digits into network inputs (integer, as the console does) plus augmented copies."""
     return {
         "actions": [(actions.make_inputs, [CFG, LAYOUT.mnist_cache, LAYOUT.inputs])],
-        "file_dep": [str(LAYOUT.mnist_cache), *CONFIG_CODE, *code("training/preprocess.py", "training/prepare.py")],
+        "file_dep": [str(LAYOUT.mnist_cache), *code("training/preprocess.py", "training/prepare.py")],
         "targets": [str(LAYOUT.inputs)],
         "uptodate": [
             config_changed(
@@ -94,7 +91,7 @@ def task_train():
     command = [sys.executable, "-m", "training.train", str(CONFIG_PATH), str(LAYOUT.inputs), str(LAYOUT.out)]
     return {
         "actions": [(actions.run_program, [command, "training"])],
-        "file_dep": [str(LAYOUT.inputs), *CONFIG_CODE, *code("training/train.py")],
+        "file_dep": [str(LAYOUT.inputs), *code("training/train.py")],
         "targets": [str(LAYOUT.model), str(LAYOUT.history), str(LAYOUT.float_eval)],
         "uptodate": [config_changed({"model": CFG.model.model_dump(), "train": CFG.train.model_dump()})],
         "clean": True,
@@ -110,7 +107,6 @@ def task_export():
         "file_dep": [
             str(LAYOUT.model),
             str(LAYOUT.inputs),
-            *CONFIG_CODE,
             *code("export/tables.py", "export/quantize.py", "export/golden.py", "export/h5weights.py"),
         ],
         "targets": [str(LAYOUT.manifest), str(LAYOUT.integer_eval), *layer_files],
