@@ -12,6 +12,7 @@ exactly the settings it reads, so only stale steps rebuild. The config parser it
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -164,12 +165,25 @@ def task_nes_network():
     }
 
 
-def task_nes_chr():
-    """Build the 8 KiB CHR-ROM (placeholder digit font) the link includes."""
+def task_nes_ui():
+    """Generate ui.inc: preprocessing constants from the manifest, settings from the config's ui section."""
+    ui = CFG.ui.model_dump()
+    command = [sys.executable, "-m", "nes.tools.gen_ui", str(LAYOUT.manifest), str(LAYOUT.nes_gen), json.dumps(ui)]
     return {
-        "actions": [[sys.executable, "-m", "nes.tools.gen_chr", str(LAYOUT.chr)]],
-        "file_dep": code("nes/tools/gen_chr.py", "training/fsutil.py"),
-        "targets": [str(LAYOUT.chr)],
+        "actions": [command],
+        "file_dep": [str(LAYOUT.manifest), *code("nes/tools/gen_ui.py", "training/fsutil.py")],
+        "targets": [str(LAYOUT.nes_gen / "ui.inc")],
+        "uptodate": [config_changed({"ui": ui})],
+        "clean": True,
+    }
+
+
+def task_nes_chr():
+    """Build the 8 KiB CHR-ROM and chr.inc from the indexed PNGs in nes/art/ plus rule tiles (Pillow)."""
+    return {
+        "actions": [[sys.executable, "-m", "nes.tools.gen_chr", str(LAYOUT.nes_gen)]],
+        "file_dep": [*map(str, nes_tasks.art_files()), *code("nes/tools/gen_chr.py", "training/fsutil.py")],
+        "targets": [str(LAYOUT.chr), str(LAYOUT.nes_gen / "chr.inc")],
         "clean": True,
     }
 
@@ -194,7 +208,7 @@ def task_rom():
         "actions": [(nes_tasks.link_action, [LAYOUT.nes_obj, LAYOUT.rom, LAYOUT.rom_budget])],
         "file_dep": [
             *map(str, objects),
-            str(nes_tasks.NES_DIR / "nrom256.cfg"),
+            str(nes_tasks.LINK_CONFIG),
             *NES_CODE,
             *code("nes/tools/mapfile.py"),
         ],

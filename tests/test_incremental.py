@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -57,6 +59,15 @@ def test_export_setting_reexports_without_retraining(build: TinyBuild) -> None:
     assert not run.ran() & {"nes_asm:main", "nes_asm:init", "nes_asm:nmi"}  # hand-written sources stand
 
 
+def test_ui_setting_rebuilds_only_the_rom(build: TinyBuild) -> None:
+    edit(build.config, "train:", "ui:\n  repeat_rate: 3\ntrain:")
+    run = build.doit()
+    assert run.returncode == 0
+    assert {"nes_ui", "nes_asm:ui", "rom"} <= run.ran(), run.results
+    assert not run.ran() & {"dataset", "preprocess", "train", "export", "nes_network", "nes_chr"}, run.results
+    assert "UI_REPEAT_RATE = 3" in (build.out / "nes" / "gen" / "ui.inc").read_text()
+
+
 def test_training_setting_retrains_and_reexports(build: TinyBuild) -> None:
     edit(build.config, "batch_size: 32", "batch_size: 16")
     run = build.doit()
@@ -98,3 +109,52 @@ def test_dataset_error_is_one_message(tmp_path: Path) -> None:
     assert run.returncode != 0
     assert "missing" in run.stderr and "MNIST_DIR" in run.stderr
     assert "Traceback" not in run.stderr + run.stdout
+
+
+def copy_tree(source: Path, target: Path, files: list[str]) -> None:
+    """Copy files as a cache restore or a fresh clone does: same content, new modification times."""
+    for name in files:
+        destination = target / name
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source / name, destination)
+
+
+def tracked_files() -> list[str]:
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    ).stdout.split()
+    return [name for name in listed if (ROOT / name).is_file()]
+
+
+@pytest.fixture(scope="module")
+def relocated(tmp_path_factory: pytest.TempPathFactory, mnist_dir: Path) -> tuple[Path, Path]:
+    """A checkout built in one folder, then copied with its build/ state to another."""
+    first = tmp_path_factory.mktemp("checkout")
+    copy_tree(ROOT, first, tracked_files())
+    write_config(first / "tiny.yaml", "tiny", TINY_OVERRIDES, base=first / "config.yaml")
+    run = run_doit("config=tiny.yaml", cwd=first, env={"MNIST_DIR": str(mnist_dir)})
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    second = tmp_path_factory.mktemp("restored")
+    built = [str(path.relative_to(first)) for path in (first / "build").rglob("*") if path.is_file()]
+    copy_tree(first, second, [*tracked_files(), "tiny.yaml", *built])
+    (second / "tiny.yaml").write_text((first / "tiny.yaml").read_text().replace(str(first), str(second)))
+    return second, mnist_dir
+
+
+def test_restored_build_in_a_fresh_checkout_runs_nothing(relocated: tuple[Path, Path]) -> None:
+    checkout, mnist_dir = relocated
+    run = run_doit("config=tiny.yaml", cwd=checkout, env={"MNIST_DIR": str(mnist_dir)}, report=checkout / "r.json")
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.results and run.ran() == set(), run.results
+
+
+def test_editing_one_assembly_source_reassembles_it_and_relinks(relocated: tuple[Path, Path]) -> None:
+    checkout, mnist_dir = relocated
+    source = checkout / "nes" / "src" / "pads.s"
+    source.write_text(source.read_text() + '\n.segment "RODATA"\n.byte $00  ; a change to the ROM\n')
+    run = run_doit("config=tiny.yaml", cwd=checkout, env={"MNIST_DIR": str(mnist_dir)}, report=checkout / "r.json")
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert {"nes_asm:pads", "rom"} <= run.ran(), run.results
+    assert not {name for name in run.ran() if name.startswith("nes_asm:")} - {"nes_asm:pads"}, run.results
+    assert not run.ran() & {"dataset", "preprocess", "train", "export", "nes_network"}, run.results

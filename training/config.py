@@ -94,6 +94,38 @@ class QuantizeConfig(_Strict):
     search: bool = Field(description="per layer, try a finer weight step and the shifts beside the calibrated one")
 
 
+NesColour = Annotated[int, Field(ge=0, le=0x3F)]
+
+
+class UiColours(_Strict):
+    background: NesColour = Field(description="screen background (NES colour index)")
+    border: NesColour = Field(description="canvas frame")
+    mid: NesColour = Field(description="canvas cells at the middle grey level")
+    ink: NesColour = Field(description="canvas cells at full ink; all text")
+    bar: NesColour = Field(description="confidence bars")
+    highlight: NesColour = Field(description="the winner's bar and the big digit")
+    cursor: NesColour = Field(description="the cursor sprite")
+
+    @model_validator(mode="after")
+    def _no_forbidden_black(self) -> UiColours:
+        bad = [name for name, value in self.model_dump().items() if value == 0x0D]
+        if bad:
+            raise ValueError(f"colour $0D ({', '.join(bad)}) confuses some TVs' sync; use $0F for black")
+        return self
+
+
+class UiConfig(_Strict):
+    repeat_delay: Annotated[int, Field(ge=1, le=255)] = Field(description="frames before a held direction repeats")
+    repeat_rate: Annotated[int, Field(ge=1, le=255)] = Field(description="frames between repeated moves")
+    classify_after: Annotated[int, Field(ge=1, le=255)] = Field(
+        description="classify once the canvas has not changed for this many frames"
+    )
+    classify_every: Annotated[int, Field(ge=0, le=255)] = Field(
+        description="while the canvas keeps changing, classify every this many frames (0: never)"
+    )
+    colors: UiColours
+
+
 class Config(_Strict):
     name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
     data: DataConfig
@@ -102,6 +134,7 @@ class Config(_Strict):
     model: ModelConfig
     train: TrainConfig
     quantize: QuantizeConfig
+    ui: UiConfig
 
     @model_validator(mode="after")
     def _fits_the_cartridge(self) -> Config:

@@ -6,21 +6,24 @@
 ;              NN_REQUEST (1) written by the host/UI after filling nn_input
 ;              NN_BUSY (2)    main is running nn_run
 ;              NN_DONE (3)    nn_scores, nn_digit and the timing below are valid
-;   Start (newly pressed) on pad 1 also raises NN_REQUEST on whatever nn_input holds.
 ;   DONE is raised at the start of the frame after the inference ended, once the idle
 ;   spin that measures the end of the inference has finished.
+; Canvas classifications (ui.s decides when: Start, or after a stroke): main sets BUSY, runs
+; prep_run (canvas -> nn_input, like training/preprocess.py) and nn_run, publishes the result
+; to the screen (ui_publish) and raises DONE the same way. Without the canvas UI (a network
+; the console cannot preprocess for, see gen_ui.py) Start raises NN_REQUEST on nn_input.
 ;
 ; Timing: wait_frame spins SPIN_CYCLES per iteration until the NMI. In a frame without an
 ; inference it counts nn_spin_idle iterations from the point where an inference would start;
 ; after an inference it counts nn_spin_end. With nn_frames = vblanks during the inference,
 ;   cycles = nn_frames * 29780.5 + (nn_spin_idle - nn_spin_end) * SPIN_CYCLES
 ; (within about SPIN_CYCLES; NMI handlers that ran during the inference are included).
+; Only raw requests are timed this way: a canvas classification starts with prep_run.
 
 .include "nes.inc"
 
-.importzp nmi_count, vram_ready, vram_addr, vram_data, ppu_ctrl_shadow, ppu_mask_shadow
-.importzp pad1, pad1_new
-.import read_pads, nn_run, nn_digit
+.importzp nmi_count, ppu_ctrl_shadow, ppu_mask_shadow, ui_from_canvas
+.import nn_run, ui_setup, ui_poll, ui_finish
 .export main, nn_frames, nn_spin_idle, nn_spin_end, nn_runs
 .exportzp nn_state
 .export SPIN_CYCLES
@@ -31,8 +34,6 @@ NN_BUSY    = 2
 NN_DONE    = 3
 SPIN_CYCLES = 11
 
-DIGIT_TILE0 = $10       ; gen_chr.py puts the glyphs 0-9 at tiles $10-$19
-DIGIT_ADDR  = $21CE     ; nametable 0, row 14, column 14
 
 .segment "ZEROPAGE"
 nn_state:     .res 1
@@ -51,21 +52,8 @@ nn_runs:      .res 1    ; inferences completed (wraps), a heartbeat for tests
 ;;
 ; Entry from reset: RAM is zero, rendering off, NMI off.
 .proc main
-  ; Palette: black background, white and greys for the glyphs.
-  bit PPUSTATUS
-  lda #$3F
-  sta PPUADDR
-  lda #$00
-  sta PPUADDR
-  ldx #0
-palette:
-  lda palette_data,x
-  sta PPUDATA
-  inx
-  cpx #32
-  bne palette
-
   ; Nametable 0 and its attributes: all tile 0 (blank), palette 0.
+  bit PPUSTATUS
   lda #$20
   sta PPUADDR
   lda #$00
@@ -78,10 +66,11 @@ clear_nt:
   bne clear_nt
   dey
   bne clear_nt
+  jsr ui_setup          ; palette, static screen
 
-  lda #VBLANK_NMI|BG_0000
+  lda #VBLANK_NMI|BG_0000|OBJ_0000
   sta ppu_ctrl_shadow
-  lda #BG_ON|BG_CLIP
+  lda #BG_ON|BG_CLIP|OBJ_ON|OBJ_CLIP
   sta ppu_mask_shadow
   lda #0
   sta PPUSCROLL
@@ -109,22 +98,19 @@ idle_frame:
   sta nn_spin_idle+1
 
 frame_work:
-  jsr read_pads
-  lda pad1_new
-  and #KEY_START
-  beq no_start
-  lda nn_state
-  cmp #NN_BUSY
-  beq no_start          ; (cannot happen here, but never restart a running inference)
-  lda #NN_REQUEST
-  sta nn_state
-no_start:
   lda nn_state
   cmp #NN_REQUEST
-  bne loop
+  beq raw_request
+  jsr ui_poll           ; carry set: nn_input is ready (ui.s prepared the canvas, or Start)
+  bcs run
+  jmp loop
+raw_request:
+  lda #0
+  sta ui_from_canvas
 
   ; An inference starts at the same point of the frame where an idle frame starts its spin,
   ; so the two spin counts are comparable.
+run:
   lda #NN_BUSY
   sta nn_state
   lda nmi_count
@@ -135,7 +121,7 @@ no_start:
   sbc frame_start
   sta nn_frames
   inc nn_runs
-  jsr show_digit
+  jsr ui_finish         ; the result to the screen
   lda #1
   sta measuring
   jmp loop
@@ -162,33 +148,3 @@ spin_end:
 .assert >spin = >spin_end, error, "wait_frame's loop must not cross a page (branch timing)"
 .endproc
 
-;;
-; Queues nn_digit's glyph for the NMI to draw in the middle of the screen.
-.proc show_digit
-  lda #0
-  sta vram_ready        ; NMI must not copy a half-written buffer
-  lda #>DIGIT_ADDR
-  sta vram_addr
-  lda #<DIGIT_ADDR
-  sta vram_addr+1
-  lda nn_digit
-  cmp #10
-  bcc ok
-  lda #0                ; (cannot happen; keep the tile index sane)
-ok:
-  clc
-  adc #DIGIT_TILE0
-  sta vram_data
-  lda #0
-  sta vram_data+1
-  sta vram_data+2
-  sta vram_data+3
-  lda #1
-  sta vram_ready
-  rts
-.endproc
-
-.segment "RODATA"
-palette_data:
-  .byte $0F,$00,$10,$30, $0F,$00,$10,$30, $0F,$00,$10,$30, $0F,$00,$10,$30
-  .byte $0F,$00,$10,$30, $0F,$00,$10,$30, $0F,$00,$10,$30, $0F,$00,$10,$30

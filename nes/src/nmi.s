@@ -1,20 +1,27 @@
-; nmi.s: the vblank handler. Kept short because it interrupts the inference: it only counts
-; frames, copies the shadow OAM, writes the small VRAM update buffer when main marks it
-; ready, and resets the scroll. It saves and restores A, X and Y.
+; nmi.s: the vblank handler. In vblank: count the frame, copy the shadow OAM, write the VRAM
+; update list when it is marked ready, reset the scroll. After vblank's writes: the UI's
+; frame (ui.s: pad, cursor, brush, and the next VRAM list), so the picture and the cursor
+; keep up while the main thread runs an inference. Saves and restores A, X and Y.
+;
+; VRAM list (vram_buf): runs of [length, address hi, address lo, length bytes], ended by a
+; zero length. 15 cycles per byte; ui.s keeps one frame's list to ~60 bytes.
 
 .include "nes.inc"
 
-.export nmi_handler, nmi_count, oam, vram_ready, vram_addr, vram_data, ppu_ctrl_shadow, ppu_mask_shadow
+.import ui_frame
+.export nmi_handler, nmi_count, oam, vram_ready, vram_buf, ppu_ctrl_shadow, ppu_mask_shadow
 
-VRAM_BUFFER_SIZE = 4    ; bytes written in one run starting at vram_addr
+VRAM_BUF_SIZE = 96
 
 .segment "ZEROPAGE"
 nmi_count:       .res 1 ; +1 every vblank; main compares it to see a new frame
-vram_ready:      .res 1 ; main sets it to 1 when vram_addr/vram_data are complete; NMI clears it
-vram_addr:       .res 2 ; big-endian PPU address of the run (hi, lo)
-vram_data:       .res VRAM_BUFFER_SIZE
+vram_ready:      .res 1 ; 1 when vram_buf holds a complete list; NMI clears it after writing
+nmi_busy:        .res 1 ; the UI part is running (a late NMI must not re-enter it)
 ppu_ctrl_shadow: .res 1 ; PPUCTRL and PPUMASK values NMI writes back every frame
 ppu_mask_shadow: .res 1
+
+.segment "BSS"
+vram_buf: .res VRAM_BUF_SIZE
 
 .segment "OAM"
 oam: .res 256           ; shadow OAM, copied by OAM DMA every vblank
@@ -23,7 +30,7 @@ oam: .res 256           ; shadow OAM, copied by OAM DMA every vblank
 .segment "CODE"
 
 ;;
-; NMI: vblank started. Costs about 600 cycles with an update, 560 without.
+; NMI: vblank started. The vblank part costs ~560 cycles plus 15 per VRAM byte.
 .proc nmi_handler
   pha
   txa
@@ -40,17 +47,25 @@ oam: .res 256           ; shadow OAM, copied by OAM DMA every vblank
   lda vram_ready
   beq no_update
   bit PPUSTATUS         ; reset the address latch
-  lda vram_addr
-  sta PPUADDR
-  lda vram_addr+1
-  sta PPUADDR
   ldx #0
+run:
+  ldy vram_buf,x        ; run length, 0 ends the list
+  beq list_done
+  lda vram_buf+1,x
+  sta PPUADDR
+  lda vram_buf+2,x
+  sta PPUADDR
+  inx
+  inx
+  inx
 copy:
-  lda vram_data,x
+  lda vram_buf,x
   sta PPUDATA
   inx
-  cpx #VRAM_BUFFER_SIZE
+  dey
   bne copy
+  beq run
+list_done:
   lda #0
   sta vram_ready
 no_update:
@@ -63,6 +78,12 @@ no_update:
   lda ppu_mask_shadow
   sta PPUMASK
 
+  lda nmi_busy
+  bne skip_ui
+  inc nmi_busy
+  jsr ui_frame
+  dec nmi_busy
+skip_ui:
   pla
   tay
   pla

@@ -20,7 +20,7 @@ NES_DIR = Path(__file__).resolve().parent.parent
 SRC_DIR = NES_DIR / "src"
 LINK_CONFIG = NES_DIR / "nrom256.cfg"
 # Explicit link order (never doit's %(dependencies)s, whose order is random).
-SOURCES = ("header", "init", "nmi", "pads", "main", "inference", "network", "chr")
+SOURCES = ("header", "init", "nmi", "pads", "main", "ui", "prep", "inference", "network", "chr")
 GENERATED = frozenset({"network"})  # assembled from the build folder, not nes/src
 
 
@@ -119,21 +119,32 @@ def link(objects: list[Path], rom: Path, config: Path = LINK_CONFIG) -> LinkOutp
     return outputs
 
 
-def build_rom(manifest: Path, out_dir: Path, chr_file: Path | None = None, name: str = "nnrom") -> LinkOutputs:
+def default_ui() -> dict:
+    """The `ui` settings of the repository's config.yaml (for ROMs built outside doit)."""
+    from training.config import load
+
+    return load(NES_DIR.parent / "config.yaml").ui.model_dump()
+
+
+def build_rom(
+    manifest: Path, out_dir: Path, chr_dir: Path | None = None, name: str = "nnrom", ui: dict | None = None
+) -> LinkOutputs:
     """Everything in one call (for tests and scripts): generate, assemble in order, link.
 
-    out_dir receives gen/ (network sources, chr.bin), obj/ and <name>.nes with its .dbg/.map/.labels."""
-    from nes.tools import gen_chr, gen_network
+    out_dir receives gen/ (network sources, ui.inc, chr.bin/chr.inc), obj/ and <name>.nes with
+    its .dbg/.map/.labels. `ui` defaults to config.yaml's ui section."""
+    from nes.tools import gen_chr, gen_network, gen_ui
 
     out_dir = Path(out_dir)
     gen_dir = out_dir / "gen"
     gen_network.generate(Path(manifest), gen_dir)
-    if chr_file is None:
-        chr_file = gen_dir / "chr.bin"
-        gen_chr.main([str(chr_file)])
+    gen_ui.generate(Path(manifest), gen_dir, ui if ui is not None else default_ui())
+    if chr_dir is None:
+        chr_dir = gen_dir
+        gen_chr.generate(gen_dir)
     objects = []
     for source in SOURCES:
         obj = out_dir / "obj" / f"{source}.o"
-        assemble(source_path(source, gen_dir), obj, [SRC_DIR, gen_dir], [Path(chr_file).parent])
+        assemble(source_path(source, gen_dir), obj, [SRC_DIR, gen_dir, Path(chr_dir)], [Path(chr_dir)])
         objects.append(obj)
     return link(objects, out_dir / f"{name}.nes")

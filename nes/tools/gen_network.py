@@ -70,7 +70,8 @@ def plan(manifest: dict, export_dir: Path, zp_budget: int = ZP_ACC_BUDGET) -> tu
         if bits not in (16, 24):
             raise NetworkError(f"layer {entry['index']}: accumulator_bits {bits} (the engine does 16 or 24)")
         widths.append(bits // 8)
-    tile_max = min(128, zp_budget // max(widths))
+    # No wider than the widest layer: zero page left over goes to the UI.
+    tile_max = min(128, zp_budget // max(widths), max(entry["outputs"] for entry in layers))
     plans = []
     expected_inputs = manifest["input"]["count"]
     for position, (entry, width) in enumerate(zip(layers, widths, strict=True)):
@@ -109,10 +110,10 @@ def code_bytes(p: LayerPlan, product: bool) -> int:
     return 20 + p.tiles * (per_tile + chunks * 50) + chunks * p.outputs * mac
 
 
-def prg_estimate(plans: list[LayerPlan], product_layers: set[int]) -> int:
+def prg_estimate(plans: list[LayerPlan], product_layers: set[int], reserved: int = 0) -> int:
     tables = sum(p.inputs * p.outputs + p.outputs * p.width for p in plans)
     code = sum(code_bytes(p, p.index in product_layers) for p in plans)
-    return FIXED_PRG + tables + code
+    return FIXED_PRG + reserved + tables + code
 
 
 def input_ranges(plans: list[LayerPlan], input_max: int) -> list[int]:
@@ -120,7 +121,7 @@ def input_ranges(plans: list[LayerPlan], input_max: int) -> list[int]:
     return [input_max, *(p.activation_max for p in plans[:-1])]
 
 
-def choose_products(plans: list[LayerPlan], input_max: int) -> tuple[int, set[int]]:
+def choose_products(plans: list[LayerPlan], input_max: int, reserved: int = 0) -> tuple[int, set[int]]:
     """Product tables (a*w' in one lookup per byte: ~30 instead of ~52 cycles per MAC) for the
     layers whose inputs never exceed a limit T <= PRODUCT_INPUT_MAX; they cost 512 bytes per
     input value. Picks the T that covers the most MACs and still fits the PRG (estimate)."""
@@ -128,7 +129,7 @@ def choose_products(plans: list[LayerPlan], input_max: int) -> tuple[int, set[in
     best: tuple[int, int, set[int]] = (0, 0, set())
     for limit in sorted({r for r in ranges if 1 <= r <= PRODUCT_INPUT_MAX}):
         layers = {p.index for p, r in zip(plans, ranges, strict=True) if r <= limit}
-        if prg_estimate(plans, layers) + 512 * limit + PRG_MARGIN > PRG_SIZE:
+        if prg_estimate(plans, layers, reserved) + 512 * limit + PRG_MARGIN > PRG_SIZE:
             continue
         covered = sum(plans[i].inputs * plans[i].outputs for i in layers)
         if covered > best[0]:
@@ -163,8 +164,11 @@ def generate(
     out_dir = Path(out_dir)
     manifest = json.loads(manifest_path.read_text())
     plans, tile_max = plan(manifest, manifest_path.parent, zp_budget)
+    from nes.tools.gen_ui import UI_PRG, support
+
+    reserved = UI_PRG if support(manifest)[0] else 0  # the drawing UI's code and data
     product_max, product_layers = (
-        choose_products(plans, int(manifest["input"]["max"])) if product_tables else (0, set())
+        choose_products(plans, int(manifest["input"]["max"]), reserved) if product_tables else (0, set())
     )
 
     constants, imports, calls, exports, tables = [], [], [], [], []

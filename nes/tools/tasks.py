@@ -10,6 +10,7 @@ from nes.tools.gen_network import ASM_TEMPLATE, INC_TEMPLATE, outputs_for, rom_w
 from training.actions import clean_failure
 
 NES_DIR = cc65.NES_DIR
+REPO = NES_DIR.parent
 TOOLS = NES_DIR / "tools"
 SRC = cc65.SRC_DIR
 SOURCES = cc65.SOURCES
@@ -18,12 +19,38 @@ PLAIN_INCLUDES = {  # what each hand-written source .include/.incbin's (see ca65
     "init": [SRC / "nes.inc"],
     "nmi": [SRC / "nes.inc"],
     "pads": [SRC / "nes.inc"],
-    "main": [SRC / "nes.inc"],
 }
+GEN_INCLUDES = {  # includes from the build folder (gen/): ui.inc (gen_ui), chr.inc (gen_chr), network.inc
+    "ui": ["ui.inc", "chr.inc", "network.inc"],
+    "prep": ["ui.inc"],
+}
+PLAIN_INCLUDES["main"] = [SRC / "nes.inc"]
+PLAIN_INCLUDES["ui"] = [SRC / "nes.inc"]
+PLAIN_INCLUDES["prep"] = []
+
+
+def in_repo(path: Path) -> Path:
+    """`path` relative to the repository when it lies inside it (doit runs tasks from there),
+    so a build state restored into another checkout stays up to date."""
+    path = Path(path)
+    if path.is_absolute() and path.is_relative_to(REPO):
+        return path.relative_to(REPO)
+    return path
+
+
+LINK_CONFIG = in_repo(cc65.LINK_CONFIG)
 
 
 def generator_inputs() -> list[Path]:
-    return [TOOLS / "gen_network.py", INC_TEMPLATE, ASM_TEMPLATE]
+    return [in_repo(p) for p in (TOOLS / "gen_network.py", TOOLS / "gen_ui.py", INC_TEMPLATE, ASM_TEMPLATE)]
+
+
+def art_files() -> list[Path]:
+    """The CHR source PNGs, relative to the repository (like dodo's code()), so a restored
+    build in another checkout stays up to date."""
+    from nes.tools.gen_chr import ART_FILES
+
+    return [Path("nes") / "art" / name for name in ART_FILES]
 
 
 def generated(gen_dir: Path, layer_count: int) -> list[Path]:
@@ -33,6 +60,7 @@ def generated(gen_dir: Path, layer_count: int) -> list[Path]:
 def source_deps(source: str, gen_dir: Path, chr_file: Path, export_dir: Path, layer_count: int) -> list[Path]:
     """The files one object is assembled from: the source and everything it includes."""
     deps = [cc65.source_path(source, gen_dir)]
+    deps += [gen_dir / name for name in GEN_INCLUDES.get(source, [])]
     if source in PLAIN_INCLUDES:
         deps += PLAIN_INCLUDES[source]
     elif source == "inference":
@@ -42,7 +70,7 @@ def source_deps(source: str, gen_dir: Path, chr_file: Path, export_dir: Path, la
         deps += [export_dir / f"layer{i}_bias.bin" for i in range(layer_count)]
     elif source == "chr":
         deps.append(chr_file)
-    return deps
+    return [in_repo(dep) for dep in deps]
 
 
 def objects(obj_dir: Path) -> list[Path]:

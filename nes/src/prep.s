@@ -1,0 +1,673 @@
+; prep.s: the drawing canvas -> nn_input, bit for bit like training/preprocess.preprocess:
+;   canvas (28x28 grey levels) -> [deskew] -> [center by mass] -> area sums -> nn_input
+; The input shift is 0 for every config the canvas supports (levels <= 3): gen_ui.py checks.
+;
+; No second 784-byte image fits in RAM, so the steps are index mappings, not copies: deskew
+; moves source cell (y, x') to (y, x' - s(y)), centring then moves it by (dy, dx). Both are
+; bijections on the cells they keep, so every pass walks the canvas once, maps each non-zero
+; cell forward and drops it when a step would move it off the 28x28 field (zero fill):
+;   pass 1 (deskew only): moments of the canvas      -> slope A -> row shifts s(y)
+;   pass 2 (center only): moments of the deskewed image -> dy, dx
+;   pass 3:               area sums of the mapped cells -> nn_input
+;
+; Deskew (preprocess.skew_slopes / deskew): with M, Sy, Sx, Syy, Sxy the moments,
+;   Vxy = M*Sxy - Sx*Sy, Vyy = M*Syy - Sy^2 (up to 32 bits; 48-bit arithmetic here)
+;   A = clip(floor((512*Vxy + Vyy) / (2*Vyy)), -256, 256), 0 when Vyy = 0
+;   s(y) = floor((2*A*(M*y - Sy) + 256*M) / (512*M))
+; The numerator of s grows by 2*A*M per row and |2*A*M| <= 512*M, so s changes by at most
+; one per row: one floor division for row 0, then a step and one correction per row.
+; Centre (center_shifts): dy = floor((14*M - Sy) / M), dx likewise (blank: no shift).
+; Floors of negative numbers are true floors, like Python's //.
+;
+; Runs in the main thread (about 1-1.5 frames); the NMI may draw into the canvas meanwhile:
+; the result is then a mix of before and after, and the UI classifies again (ui_dirty).
+
+.include "ui.inc"
+
+.if ::UI_ENABLED
+
+.import nn_input
+.export canvas, prep_run, pp_shift, pp_dx, pp_dy, pp_slope
+
+CANVAS_SIDE = 28
+BIG = 6                 ; bytes of the wide signed temporaries
+
+.segment "ZEROPAGE"
+pp_ptr:   .res 2        ; -> the canvas row being scanned
+
+.segment "BSS"
+canvas:   .res CANVAS_SIDE * CANVAS_SIDE  ; row-major cells, each 0..PP_LEVELS-1
+pp_shift: .res CANVAS_SIDE      ; deskew shift s(y) per source row (signed)
+pp_dy:    .res 1                ; centring translation (signed)
+pp_dx:    .res 1
+pp_slope: .res 2                ; A, signed 16-bit (for tests and curiosity)
+pp_mode:  .res 1                ; scan: 0 moments, $80 area sums
+pp_y:     .res 1
+pp_yf:    .res 1                ; destination row of the scanned row
+pp_negs:  .res 1                ; -s(y) of the scanned row
+pp_xf:    .res 1
+pp_v:     .res 1
+pp_base:  .res 1                ; nn_input index of the destination row's first block
+pp_r:     .res 1                ; row mass
+pp_rx:    .res 2                ; row sum of v*x
+pp_q:     .res 2                ; quotient being built
+pp_cnt:   .res 1
+; moments, 32-bit little-endian (24 bits are used at most)
+pp_m:     .res 4
+pp_sy:    .res 4
+pp_sx:    .res 4
+pp_syy:   .res 4
+pp_sxy:   .res 4
+; mul_small: ms_p (24) = ms_a (16) * ms_b (8)
+ms_a:     .res 3
+ms_b:     .res 1
+ms_p:     .res 3
+; bmul: big_p (48) = mul_a (32) * mul_b (16)
+mul_a:    .res 4
+mul_b:    .res 2
+big_p:    .res BIG
+big_t:    .res BIG
+big_r:    .res BIG
+big_d:    .res BIG
+big_v:    .res BIG
+big_w:    .res BIG
+big_s:    .res BIG
+
+; --- wide arithmetic macros (little-endian, BIG bytes, unrolled) ---
+.macro b_add dst, src           ; dst += src
+  clc
+  .repeat ::BIG, I
+    lda dst+I
+    adc src+I
+    sta dst+I
+  .endrepeat
+.endmacro
+.macro b_sub dst, left, right   ; dst = left - right; carry set when left >= right (unsigned)
+  sec
+  .repeat ::BIG, I
+    lda left+I
+    sbc right+I
+    sta dst+I
+  .endrepeat
+.endmacro
+.macro b_copy dst, src
+  .repeat ::BIG, I
+    lda src+I
+    sta dst+I
+  .endrepeat
+.endmacro
+.macro b_asl v
+  asl v
+  .repeat ::BIG-1, I
+    rol v+I+1
+  .endrepeat
+.endmacro
+.macro b_lsr v
+  lsr v+BIG-1
+  .repeat ::BIG-1, I
+    ror v+BIG-2-I
+  .endrepeat
+.endmacro
+.macro b_not v
+  .repeat ::BIG, I
+    lda v+I
+    eor #$FF
+    sta v+I
+  .endrepeat
+.endmacro
+.macro b_neg v                  ; v = -v = ~v + 1
+  b_not v
+  sec
+  .repeat ::BIG, I
+    lda v+I
+    adc #0
+    sta v+I
+  .endrepeat
+.endmacro
+.macro b_load16 dst, src        ; dst = 16-bit unsigned src, zero-extended
+  lda src
+  sta dst
+  lda src+1
+  sta dst+1
+  lda #0
+  .repeat ::BIG-2, I
+    sta dst+I+2
+  .endrepeat
+.endmacro
+.macro load_a32 src             ; mul_a = 32-bit src
+  .repeat 4, I
+    lda src+I
+    sta mul_a+I
+  .endrepeat
+.endmacro
+
+.segment "CODE"
+
+;;
+; canvas -> nn_input (see the top of the file). Clobbers A, X, Y and the pp_/big_ temporaries.
+.proc prep_run
+  lda #0
+  ldx #CANVAS_SIDE-1
+clear_shift:
+  sta pp_shift,x
+  dex
+  bpl clear_shift
+  sta pp_dx
+  sta pp_dy
+  sta pp_slope
+  sta pp_slope+1
+.if ::PP_DESKEW
+  jsr moments
+  jsr slope
+  jsr row_shifts
+.endif
+.if ::PP_CENTER
+  jsr moments
+  jsr centre
+.endif
+  ; pass 3: area sums
+  lda #0
+  ldx #PP_SIZE*PP_SIZE-1
+clear_input:
+  sta nn_input,x
+  dex
+  cpx #$FF
+  bne clear_input
+  lda #$80
+  sta pp_mode
+  jmp scan
+.endproc
+
+;;
+; Moments of the canvas as mapped by pp_shift (dx = dy = 0 at this point) into pp_m..pp_sxy.
+.proc moments
+  lda #0
+  ldx #4*5-1
+clear:
+  sta pp_m,x
+  dex
+  bpl clear
+  sta pp_mode
+  jmp scan
+.endproc
+
+;;
+; Walks every canvas cell; each non-zero one is mapped to (pp_y + dy, x' - s(y) + dx) and
+; dropped if that leaves the field. pp_mode bit 7: 0 -> row moments, 1 -> add into nn_input.
+.proc scan
+  lda #<canvas
+  sta pp_ptr
+  lda #>canvas
+  sta pp_ptr+1
+  lda #0
+  sta pp_y
+row:
+  lda pp_y
+  clc
+  adc pp_dy
+  sta pp_yf
+  cmp #CANVAS_SIDE
+  bcc row_on            ; negative rows are >= 28 unsigned too
+  jmp next_row
+row_on:
+  tax
+  lda row_base,x
+  sta pp_base
+  ldx pp_y
+  lda #0
+  sec
+  sbc pp_shift,x
+  sta pp_negs
+  lda #0
+  sta pp_r
+  sta pp_rx
+  sta pp_rx+1
+  ldy #0
+cell:
+  lda (pp_ptr),y
+  beq next_cell
+  sta pp_v
+  tya
+  clc
+  adc pp_negs           ; deskewed x = x' - s(y): -28..55, off the field when >= 28 unsigned
+  cmp #CANVAS_SIDE
+  bcs next_cell
+  clc
+  adc pp_dx             ; centred x
+  cmp #CANVAS_SIDE
+  bcs next_cell
+  bit pp_mode
+  bmi add_sum
+  sta pp_xf
+  lda pp_r
+  clc
+  adc pp_v
+  sta pp_r
+  ldx pp_v
+add_x:                  ; rx += v * x by v additions (v <= 2)
+  lda pp_rx
+  clc
+  adc pp_xf
+  sta pp_rx
+  bcc :+
+  inc pp_rx+1
+: dex
+  bne add_x
+  jmp next_cell
+add_sum:
+.repeat ::PP_FACTOR_LOG2
+  lsr a
+.endrepeat
+  clc
+  adc pp_base
+  tax
+  lda nn_input,x
+  clc
+  adc pp_v
+  sta nn_input,x
+next_cell:
+  iny
+  cpy #CANVAS_SIDE
+  bne cell
+  bit pp_mode
+  bmi next_row
+  lda pp_r
+  beq next_row
+  jsr row_moments
+next_row:
+  lda pp_ptr
+  clc
+  adc #CANVAS_SIDE
+  sta pp_ptr
+  bcc :+
+  inc pp_ptr+1
+: inc pp_y
+  lda pp_y
+  cmp #CANVAS_SIDE
+  beq done
+  jmp row
+done:
+  rts
+.endproc
+
+;;
+; Adds the scanned row (mass pp_r, x-sum pp_rx, at row pp_yf) to the moments.
+.proc row_moments
+  lda pp_m              ; M += r
+  clc
+  adc pp_r
+  sta pp_m
+  bcc :+
+  inc pp_m+1
+: lda pp_sx             ; Sx += rx
+  clc
+  adc pp_rx
+  sta pp_sx
+  lda pp_sx+1
+  adc pp_rx+1
+  sta pp_sx+1
+  bcc :+
+  inc pp_sx+2
+: ldx pp_yf             ; Sy += r*y
+  stx ms_a
+  lda #0
+  sta ms_a+1
+  lda pp_r
+  sta ms_b
+  jsr mul_small
+  ldx #pp_sy - pp_m
+  jsr add_product
+  ldx pp_yf             ; Syy += r*y^2
+  lda square_lo,x
+  sta ms_a
+  lda square_hi,x
+  sta ms_a+1
+  lda pp_r
+  sta ms_b
+  jsr mul_small
+  ldx #pp_syy - pp_m
+  jsr add_product
+  lda pp_rx             ; Sxy += rx*y
+  sta ms_a
+  lda pp_rx+1
+  sta ms_a+1
+  lda pp_yf
+  sta ms_b
+  jsr mul_small
+  ldx #pp_sxy - pp_m
+  jmp add_product
+.endproc
+
+;;
+; ms_p (24 bits) = ms_a (16 bits) * ms_b (8 bits), shift and add. Clobbers ms_a, ms_b.
+.proc mul_small
+  lda #0
+  sta ms_p
+  sta ms_p+1
+  sta ms_p+2
+  sta ms_a+2
+loop:
+  lsr ms_b
+  bcc no_add
+  lda ms_p
+  clc
+  adc ms_a
+  sta ms_p
+  lda ms_p+1
+  adc ms_a+1
+  sta ms_p+1
+  lda ms_p+2
+  adc ms_a+2
+  sta ms_p+2
+no_add:
+  asl ms_a
+  rol ms_a+1
+  rol ms_a+2
+  lda ms_b
+  bne loop
+  rts
+.endproc
+
+;;
+; The 32-bit moment at pp_m + X += ms_p (24 bits).
+.proc add_product
+  lda pp_m,x
+  clc
+  adc ms_p
+  sta pp_m,x
+  lda pp_m+1,x
+  adc ms_p+1
+  sta pp_m+1,x
+  lda pp_m+2,x
+  adc ms_p+2
+  sta pp_m+2,x
+  lda pp_m+3,x
+  adc #0
+  sta pp_m+3,x
+  rts
+.endproc
+
+;;
+; big_p (48 bits) = mul_a (32 bits) * mul_b (16 bits), unsigned. Clobbers mul_b, big_t.
+.proc bmul
+  lda #0
+  .repeat ::BIG, I
+    sta big_p+I
+  .endrepeat
+  sta big_t+4
+  sta big_t+5
+  .repeat 4, I
+    lda mul_a+I
+    sta big_t+I
+  .endrepeat
+  lda #16
+  sta pp_cnt
+loop:
+  lsr mul_b+1
+  ror mul_b
+  bcc no_add
+  b_add big_p, big_t
+no_add:
+  b_asl big_t
+  dec pp_cnt
+  bne loop
+  rts
+.endproc
+
+;;
+; The slope A into pp_slope from the moments (M > 0 not required: Vyy = 0 gives A = 0).
+.proc slope
+  load_a32 pp_sxy               ; Vxy = M*Sxy - Sx*Sy -> big_v
+  lda pp_m
+  sta mul_b
+  lda pp_m+1
+  sta mul_b+1
+  jsr bmul
+  b_copy big_v, big_p
+  load_a32 pp_sx
+  lda pp_sy
+  sta mul_b
+  lda pp_sy+1
+  sta mul_b+1
+  jsr bmul
+  b_sub big_v, big_v, big_p
+  load_a32 pp_syy               ; Vyy = M*Syy - Sy*Sy -> big_w
+  lda pp_m
+  sta mul_b
+  lda pp_m+1
+  sta mul_b+1
+  jsr bmul
+  b_copy big_w, big_p
+  load_a32 pp_sy
+  lda pp_sy
+  sta mul_b
+  lda pp_sy+1
+  sta mul_b+1
+  jsr bmul
+  b_sub big_w, big_w, big_p
+  lda #0
+  .repeat ::BIG, I
+    ora big_w+I
+  .endrepeat
+  bne nonzero
+  rts                           ; Vyy = 0: A stays 0
+nonzero:
+  b_copy big_d, big_w           ; D = 2*Vyy
+  b_asl big_d
+  lda #0                        ; N = (Vxy << 9) + Vyy: one byte up, then one bit
+  sta big_r
+  .repeat ::BIG-1, I
+    lda big_v+I
+    sta big_r+I+1
+  .endrepeat
+  b_asl big_r
+  b_add big_r, big_w
+  lda big_r+BIG-1
+  php                           ; N's sign, for after the division
+  bpl positive
+  b_not big_r                   ; floor(N/D) = -floor((-N-1)/D) - 1 = -floor(~N/D) - 1
+positive:
+  lda #0                        ; T = D << 8; q = floor(N/D) limited to 9 bits (<= 511)
+  sta big_t
+  .repeat ::BIG-1, I
+    lda big_d+I
+    sta big_t+I+1
+  .endrepeat
+  lda #0
+  sta pp_q
+  sta pp_q+1
+  lda #9
+  sta pp_cnt
+divide:
+  asl pp_q
+  rol pp_q+1
+  b_sub big_p, big_r, big_t
+  bcc smaller
+  b_copy big_r, big_p
+  inc pp_q                      ; bit 0 was clear after the shift
+smaller:
+  b_lsr big_t
+  dec pp_cnt
+  bne divide
+  plp
+  bmi negative
+  lda pp_q+1                    ; A = min(q, 256)
+  beq store_q
+  lda #0
+  sta pp_q
+  lda #1
+  sta pp_q+1
+store_q:
+  lda pp_q
+  sta pp_slope
+  lda pp_q+1
+  sta pp_slope+1
+  rts
+negative:
+  lda pp_q+1                    ; q >= 256: A = -q-1 <= -257 -> -256
+  beq small_neg
+  lda #0
+  sta pp_slope
+  lda #$FF
+  sta pp_slope+1
+  rts
+small_neg:
+  lda pp_q                      ; A = -q-1 = ~q (16-bit)
+  eor #$FF
+  sta pp_slope
+  lda #$FF
+  sta pp_slope+1
+  rts
+.endproc
+
+;;
+; mul_b = |pp_slope| (the slope lies within +-256, so it takes 9 bits).
+.proc abs_slope_to_mul_b
+  lda pp_slope
+  ldx pp_slope+1
+  bpl positive
+  eor #$FF                      ; negate the 16-bit value: invert and add one
+  clc
+  adc #1
+  pha
+  txa
+  eor #$FF
+  adc #0
+  tax
+  pla
+positive:
+  sta mul_b
+  stx mul_b+1
+  rts
+.endproc
+
+;;
+; Row shifts s(y) into pp_shift from A (pp_slope) and the moments (M > 0).
+.proc row_shifts
+  lda pp_m
+  ora pp_m+1
+  bne mass
+  rts
+mass:
+  jsr abs_slope_to_mul_b
+  load_a32 pp_m                 ; step = 2*A*M -> big_s
+  jsr bmul
+  b_copy big_s, big_p
+  b_asl big_s
+  lda pp_slope+1
+  bpl :+
+  b_neg big_s
+: jsr abs_slope_to_mul_b        ; (mul_b was consumed by bmul: load |A| again)
+  load_a32 pp_sy                ; r = 256*M - 2*A*Sy (row 0's numerator)
+  jsr bmul
+  b_asl big_p
+  lda pp_slope+1
+  bmi a_negative
+  b_neg big_p                   ; A >= 0: subtract 2|A|Sy
+a_negative:
+  lda #0                        ; big_r = M << 8
+  sta big_r
+  lda pp_m
+  sta big_r+1
+  lda pp_m+1
+  sta big_r+2
+  lda #0
+  sta big_r+3
+  sta big_r+4
+  sta big_r+5
+  b_add big_r, big_p
+  lda #0                        ; D = 512*M = (M << 8) << 1
+  sta big_d
+  lda pp_m
+  sta big_d+1
+  lda pp_m+1
+  sta big_d+2
+  lda #0
+  sta big_d+3
+  sta big_d+4
+  sta big_d+5
+  b_asl big_d
+  lda #0
+  sta pp_q
+  sta pp_y
+each_row:
+  jsr normalise
+  ldx pp_y
+  lda pp_q
+  sta pp_shift,x
+  b_add big_r, big_s
+  inc pp_y
+  lda pp_y
+  cmp #CANVAS_SIDE
+  bne each_row
+  rts
+.endproc
+
+;;
+; Brings big_r into 0 <= big_r < big_d (big_d > 0), counting in pp_q (8-bit signed) how many
+; big_d were taken out: afterwards original r = pp_q_delta * D + big_r, i.e. a floor division.
+.proc normalise
+negative:
+  lda big_r+BIG-1
+  bpl not_negative
+  b_add big_r, big_d
+  dec pp_q
+  jmp negative
+not_negative:
+  b_sub big_p, big_r, big_d
+  bcc done
+  b_copy big_r, big_p
+  inc pp_q
+  jmp not_negative
+done:
+  rts
+.endproc
+
+;;
+; dy, dx from the (deskewed) moments: floor((14*M - S) / M); nothing for a blank canvas.
+.proc centre
+  lda pp_m
+  ora pp_m+1
+  bne mass
+  rts
+mass:
+  b_load16 big_d, pp_m
+  lda #CANVAS_SIDE/2            ; big_w = 14*M
+  sta mul_b
+  lda #0
+  sta mul_b+1
+  load_a32 pp_m
+  jsr bmul
+  b_copy big_w, big_p
+  b_load16 big_t, pp_sy         ; dy
+  b_sub big_r, big_w, big_t
+  lda #0
+  sta pp_q
+  jsr normalise
+  lda pp_q
+  sta pp_dy
+  b_load16 big_t, pp_sx         ; dx
+  b_sub big_r, big_w, big_t
+  lda #0
+  sta pp_q
+  jsr normalise
+  lda pp_q
+  sta pp_dx
+  rts
+.endproc
+
+.segment "RODATA"
+row_base:               ; nn_input index of the block row holding canvas row y
+.repeat CANVAS_SIDE, R
+  .byte (R >> PP_FACTOR_LOG2) * PP_SIZE
+.endrepeat
+square_lo:
+.repeat CANVAS_SIDE, R
+  .byte <(R * R)
+.endrepeat
+square_hi:
+.repeat CANVAS_SIDE, R
+  .byte >(R * R)
+.endrepeat
+
+.endif ; UI_ENABLED

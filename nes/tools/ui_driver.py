@@ -1,0 +1,158 @@
+"""Use the drawing cartridge like a person, in cynes: hold buttons, draw strokes, read the screen.
+
+Only buttons drive it (`nes.controller`); RAM is read to know where the cursor is (as a person
+looks at the screen) and to check results. Symbols come from the .dbg file.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from nes.tools.console import NN_DONE, Console
+
+RIGHT, LEFT, DOWN, UP, START, SELECT, B, A = (1 << k for k in range(8))
+SIDE = 28
+CANVAS_PX, CANVAS_PY, CELL = 16, 32, 4  # ui.s: canvas at tile (2, 4), 4x4 pixels per cell
+DIGIT_PX, DIGIT_PY = 24 * 8, 3 * 8  # ui.s: the big digit, 3x5 tiles
+BAR_PX, BAR_PY = 20 * 8, 9 * 8  # ui.s: bar j on tile row 9 + j, 10 tiles from column 20
+BAR_PIXELS = 80
+
+
+class Ui:
+    def __init__(self, rom: Path):
+        self.console = Console(rom)
+        self.nes = self.console.nes
+        self.sym = self.console.symbols.address
+        self.frame = self.nes.step(1).copy()
+
+    def byte(self, name: str) -> int:
+        return self.nes[self.sym(name)]
+
+    def cursor(self) -> tuple[int, int]:
+        return self.byte("cur_y"), self.byte("cur_x")
+
+    def canvas(self) -> np.ndarray:
+        return self.console.peek(self.sym("canvas"), SIDE * SIDE).reshape(SIDE, SIDE)
+
+    def step(self, buttons: int = 0, frames: int = 1) -> np.ndarray:
+        self.nes.controller = buttons
+        for _ in range(frames):
+            self.frame = self.nes.step(1).copy()
+            if self.nes.has_crashed:
+                raise RuntimeError("the CPU crashed")
+        return self.frame
+
+    def press(self, buttons: int) -> None:
+        """Press and release (2 frames each way, like a quick thumb)."""
+        self.step(buttons, 2)
+        self.step(0, 2)
+
+    def move_to(self, y: int, x: int, draw: bool = False, max_frames: int = 600) -> None:
+        """Hold the D-pad (and A when drawing) until the cursor is at (y, x)."""
+        for _ in range(max_frames):
+            cy, cx = self.cursor()
+            if (cy, cx) == (y, x):
+                return
+            bits = A if draw else 0
+            bits |= DOWN if y > cy else UP if y < cy else 0
+            bits |= RIGHT if x > cx else LEFT if x < cx else 0
+            self.step(bits)
+        raise RuntimeError(f"cursor stuck at {self.cursor()} on the way to {(y, x)}")
+
+    def stroke(self, points: list[tuple[int, int]]) -> None:
+        """Move to the first point pen-up, then draw through the others; pen up at the end."""
+        self.move_to(*points[0])
+        self.step(A, 1)
+        for y, x in points[1:]:
+            self.move_to(y, x, draw=True)
+        self.step(A, 1)
+        self.step(0, 1)
+
+    def draw(self, strokes: list[list[tuple[int, int]]]) -> None:
+        for points in strokes:
+            self.stroke(points)
+
+    def wait_answer(self, max_frames: int = 300) -> int:
+        """Frames until the classification of the final canvas is published and its big digit
+        is on the screen (the NMI draws it from the buffer the frame after publishing)."""
+        for frame in range(1, max_frames + 1):
+            self.step(0)
+            settled = self.byte("ui_dirty") == 0 and self.byte("ui_go") == 0 and self.byte("res_stage") == 0
+            answered = self.byte("nn_state") == NN_DONE and self.byte("ui_have") == 1
+            if settled and answered and shown_digit(self.frame) == self.byte("ui_winner"):
+                return frame
+        raise RuntimeError("no answer on the screen")
+
+    def scores(self) -> np.ndarray:
+        return self.console.read_result().scores
+
+    def save(self, path: Path) -> None:
+        from PIL import Image
+
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(self.frame).save(path)
+
+
+def lit(region: np.ndarray) -> np.ndarray:
+    """Pixels that are not the background colour (the top-left pixel's colour)."""
+    return np.any(region != region[0, 0], axis=-1) if region.size else np.zeros((0, 0), bool)
+
+
+def glyph_masks() -> list[np.ndarray]:
+    """The expected big-digit renderings (24x40 booleans) from nes/art/bigdigits.png."""
+    from PIL import Image
+
+    from nes.tools.gen_chr import ART_DIR
+
+    with Image.open(ART_DIR / "bigdigits.png") as image:
+        glyphs = np.array(image) != 0
+    return [np.kron(glyphs[:, 6 * d : 6 * d + 6], np.ones((CELL, CELL), bool)) for d in range(10)]
+
+
+def shown_digit(frame: np.ndarray) -> int | None:
+    """Which digit the big-digit area shows exactly (None: blank or anything else)."""
+    region = frame[DIGIT_PY : DIGIT_PY + 40, DIGIT_PX : DIGIT_PX + 24]
+    mask = np.any(region != frame[0, 0], axis=-1)
+    for digit, want in enumerate(glyph_masks()):
+        if np.array_equal(mask, want):
+            return digit
+    return None
+
+
+def bar_lengths(frame: np.ndarray) -> tuple[list[int], list[tuple[int, int, int]]]:
+    """Per bar, its lit length in pixels (row 3 of the tile) and its colour."""
+    lengths, colours = [], []
+    for j in range(10):
+        row = frame[BAR_PY + 8 * j + 3, BAR_PX : BAR_PX + BAR_PIXELS]
+        on = np.any(row != frame[0, 0], axis=-1)
+        lengths.append(int(on.sum()))
+        colours.append(tuple(int(c) for c in row[0]) if on.any() else (0, 0, 0))
+    return lengths, colours
+
+
+def canvas_region(frame: np.ndarray) -> np.ndarray:
+    return frame[CANVAS_PY : CANVAS_PY + SIDE * CELL, CANVAS_PX : CANVAS_PX + SIDE * CELL]
+
+
+def expected_bars(scores: np.ndarray, shift: int) -> list[int]:
+    best = int(scores.max())
+    return [max(0, BAR_PIXELS - ((best - int(s)) >> shift)) for s in scores]
+
+
+# Digits drawn as a person would: strokes of canvas cells (y, x), pen down along each.
+DIGITS: dict[int, list[list[tuple[int, int]]]] = {
+    0: [[(5, 13), (7, 8), (13, 7), (19, 8), (22, 13), (19, 18), (13, 19), (7, 18), (5, 13)]],
+    1: [[(5, 14), (22, 13)]],
+    2: [[(8, 8), (5, 13), (8, 18), (12, 17), (21, 8), (21, 19)]],
+    3: [[(6, 8), (5, 13), (7, 18), (12, 16), (13, 11)], [(13, 11), (14, 17), (19, 18), (22, 13), (20, 8)]],
+    4: [[(5, 9), (14, 7), (14, 19)], [(6, 16), (22, 16)]],
+    5: [[(5, 18), (5, 9), (12, 8), (11, 14), (15, 18), (20, 16), (22, 11), (20, 7)]],
+    6: [[(5, 16), (11, 10), (18, 8), (22, 12), (20, 17), (15, 17), (13, 12), (17, 8)]],
+    7: [[(6, 7), (6, 19), (22, 12)], [(14, 10), (14, 18)]],
+    8: [
+        [(9, 17), (5, 13), (8, 9), (12, 12), (16, 16), (20, 16), (22, 12), (20, 8), (16, 9), (12, 13), (8, 17), (5, 13)]
+    ],
+    9: [[(11, 17), (6, 13), (8, 9), (12, 11), (11, 17), (5, 17), (22, 16)]],
+}
