@@ -268,7 +268,7 @@ def task_report():
         "file_dep": [
             *(str(path) for name, path in paths.items() if name not in ("export", "console_eval")),
             str(LAYOUT.manifest),
-            *code("export/report.py", "export/golden.py", "nes/tools/console.py", "dodo.py"),
+            *code("export/report.py", "export/golden.py", "nes/tools/console.py", "nes/tools/ui_driver.py", "dodo.py"),
         ],
         "targets": [str(path) for path in LAYOUT.report_files],
         "clean": True,

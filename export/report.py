@@ -141,18 +141,30 @@ def plot_misclassified(images: np.ndarray, labels: np.ndarray, predicted: np.nda
     return len(wrong)
 
 
-def screenshot(rom: Path, digit_input: np.ndarray, target: Path) -> int:
-    """Boot the ROM in cynes, classify one test digit through the RAM interface, save the screen."""
+def screenshot(rom: Path, digit_input: np.ndarray, target: Path) -> str:
+    """Run the ROM in cynes as a person would: draw a 7 with the controller and wait for the
+    answer (or, on a ROM built without the canvas, classify one test digit through the RAM
+    interface). Save the screen at twice its size; return the figure's caption."""
     from PIL import Image
 
-    from nes.tools.console import Console
+    from nes.tools.ui_driver import DIGITS, Ui
 
-    console = Console(rom)
-    result = console.infer(digit_input)
-    frame = np.array(console.nes.step(2))
+    ui = Ui(rom)
+    try:
+        ui.sym("canvas")
+    except KeyError:
+        digit = ui.console.infer(digit_input).digit
+        frame = ui.step(0, 2)
+        caption = f"The cartridge (built without the canvas) after classifying test image 0: {digit}."
+    else:
+        ui.draw(DIGITS[7])
+        frames = ui.wait_answer()
+        frame = ui.frame
+        caption = f"A 7 drawn with the D-pad and A; {frames} frames after the last stroke the console shows its answer."
     with atomic_path(target) as tmp:
-        Image.fromarray(frame).resize((frame.shape[1] * 2, frame.shape[0] * 2), Image.NEAREST).save(tmp, "PNG")
-    return result.digit
+        image = Image.fromarray(frame)
+        image.resize((frame.shape[1] * 2, frame.shape[0] * 2), Image.NEAREST).save(tmp, "PNG")
+    return caption
 
 
 def plot_tasks(edges: dict[str, list[str]], target: Path) -> None:
@@ -229,7 +241,7 @@ def write_report(paths: ReportInputs, task_edges: dict[str, list[str]], out_dir:
     plot_training(json.loads(paths.history.read_text()), out_dir / "training.png")
     plot_rom_budget(json.loads(paths.rom_budget.read_text()), out_dir / "rom_budget.png")
     wrong = plot_misclassified(raw_test, y_test, predicted, out_dir / "misclassified.png")
-    shown_digit = screenshot(paths.rom, x_test[0], out_dir / "screen.png")
+    screen_caption = screenshot(paths.rom, x_test[0], out_dir / "screen.png")
     plot_tasks(task_edges, out_dir / "tasks.png")
 
     title = f"nes-mnist build report: {metrics['name']}"
@@ -263,7 +275,7 @@ figcaption {{ color: #555; font-size: 0.9em; }}
 <h2>Cartridge</h2>
 <figure><img src="rom_budget.png" alt="ROM budget"><figcaption>What the 32 KiB of PRG-ROM hold.</figcaption></figure>
 <figure><img src="screen.png" alt="emulator screenshot">
-<figcaption>The cartridge in the emulator after classifying test image 0 (answer: {shown_digit}).</figcaption></figure>
+<figcaption>{html.escape(screen_caption)}</figcaption></figure>
 <h2>Build</h2>
 <figure><img src="tasks.png" alt="doit task graph"><figcaption>The doit task graph.</figcaption></figure>
 </body>
