@@ -16,7 +16,8 @@ from nes.tools.dbginfo import read_symbols
 
 NN_IDLE, NN_REQUEST, NN_BUSY, NN_DONE = 0, 1, 2, 3
 NTSC_CYCLES_PER_FRAME = 29780.5
-BOOT_FRAMES = 8  # reset, two vblank waits, screen setup, a few idle frames to calibrate
+BOOT_FRAMES = 30  # reset, screen setup, and the UI drawing its first screen (2 rows a frame):
+# inferences are measured from a quiet state, so the idle-frame calibration is a real idle frame
 MAX_FRAMES = 600  # an inference that takes longer than 10 s is a hang
 
 
