@@ -229,17 +229,25 @@ def task_evaluate():
         str(LAYOUT.console_eval),
     ]
     return {
-        "actions": [command],
+        "actions": [
+            (actions.run_program, [command, "console evaluation"]),
+            (actions.write_metrics, [LAYOUT.metrics, METRIC_PARTS]),  # console numbers into metrics.json
+        ],
         "file_dep": [
             str(LAYOUT.rom),
             str(LAYOUT.rom_dbg),
+            str(LAYOUT.rom_budget),
             str(LAYOUT.inputs),
             str(LAYOUT.manifest),
-            *code("nes/tools/evaluate.py", "nes/tools/console.py", "nes/tools/dbginfo.py", "export/golden.py"),
+            *code(
+                "nes/tools/evaluate.py",
+                "nes/tools/console.py",
+                "nes/tools/dbginfo.py",
+                "export/golden.py",
+                "export/metrics.py",
+            ),
         ],
         "targets": [str(LAYOUT.console_eval)],
-        "io": {"capture": False},
-        "verbosity": 2,
     }
 
 
