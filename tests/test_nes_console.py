@@ -11,10 +11,13 @@ from nes.tools.console import NN_DONE, NN_REQUEST, Console
 from tests.conftest_nes import NesBuild, nes_small, structured_inputs
 
 
-def test_garbage_ram_then_reset(nes_small: NesBuild) -> None:
-    """A reset with random RAM (what a real console has) still boots and infers correctly."""
+@pytest.mark.parametrize(("seed", "frames_before"), [(20, 0), (24, 7), (25, 31)])
+def test_garbage_ram_then_reset(nes_small: NesBuild, seed: int, frames_before: int) -> None:
+    """A reset with random RAM (what a real console has) still boots and infers correctly,
+    whatever the NMI finds in RAM before the reset code has cleared it."""
     console = nes_small.console()
-    rng = np.random.default_rng(20)
+    console.nes.step(frames_before)
+    rng = np.random.default_rng(seed)
     for address, value in enumerate(rng.integers(0, 256, 0x800)):
         console.nes[address] = int(value)
     console.nes.reset()

@@ -49,6 +49,8 @@ oam: .res 256           ; shadow OAM, copied by OAM DMA every vblank
   bit PPUSTATUS         ; reset the address latch
   ldx #0
 run:
+  cpx #VRAM_BUF_SIZE    ; never past the buffer: a garbage list (RAM before init) must not hang the NMI
+  bcs list_done
   ldy vram_buf,x        ; run length, 0 ends the list
   beq list_done
   lda vram_buf+1,x
