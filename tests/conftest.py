@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -115,9 +114,8 @@ class TinyBuild:
         )
 
 
-@pytest.fixture(scope="session")
-def tiny_build(tmp_path_factory: pytest.TempPathFactory, mnist_dir: Path) -> TinyBuild:
-    work = tmp_path_factory.mktemp("tiny")
+def build_tiny(work: Path, mnist_dir: Path) -> TinyBuild:
+    """Write the tiny config into `work` and build it from scratch with doit."""
     config = write_config(work / "tiny.yaml", "tiny", TINY_OVERRIDES)
     build = TinyBuild(config, work / "build", mnist_dir, None)  # type: ignore[arg-type]
     build.first_run = build.doit()
@@ -125,7 +123,9 @@ def tiny_build(tmp_path_factory: pytest.TempPathFactory, mnist_dir: Path) -> Tin
     return build
 
 
-Factory = Callable[..., TinyBuild]
+@pytest.fixture(scope="session")
+def tiny_build(tmp_path_factory: pytest.TempPathFactory, mnist_dir: Path) -> TinyBuild:
+    return build_tiny(tmp_path_factory.mktemp("tiny"), mnist_dir)
 
 
 @pytest.fixture(scope="session")

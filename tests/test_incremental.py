@@ -9,19 +9,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, TINY_OVERRIDES, TinyBuild, run_doit, write_config
+from tests.conftest import ROOT, TINY_OVERRIDES, TinyBuild, build_tiny, run_doit, write_config
 
 PIPELINE = {"dataset", "preprocess", "train", "export", "metrics", "nes_network", "rom"}
 
 
 @pytest.fixture(scope="module")
 def build(tmp_path_factory: pytest.TempPathFactory, mnist_dir: Path) -> TinyBuild:
-    work = tmp_path_factory.mktemp("incremental")
-    config = write_config(work / "tiny.yaml", "tiny", TINY_OVERRIDES)
-    build = TinyBuild(config, work / "build", mnist_dir, None)  # type: ignore[arg-type]
-    build.first_run = build.doit()
-    assert build.first_run.returncode == 0, build.first_run.stdout + build.first_run.stderr
-    return build
+    """A tiny build of its own: these tests edit its config."""
+    return build_tiny(tmp_path_factory.mktemp("incremental"), mnist_dir)
 
 
 def edit(config: Path, old: str, new: str) -> None:
