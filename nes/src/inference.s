@@ -136,21 +136,13 @@ prod_hi:
 .endmacro
 
 .macro nn_mac24 J
+  nn_mac16 J            ; the low 16 bits exactly as a 16-bit layer...
+  nn_carry_top J        ; ...and the carry out into the top byte
+.endmacro
+
+;; The carry out of a 16-bit add into the top byte of a 24-bit accumulator.
+.macro nn_carry_top J
   .local no_carry
-  lda (nn_plo),y        ; P = a*w' as in nn_mac16 (never negative)
-  sec
-  sbc (nn_mlo),y
-  sta nn_t
-  lda (nn_phi),y
-  sbc (nn_mhi),y
-  tay
-  lda nn_t
-  clc
-  adc nn_acc0+J
-  sta nn_acc0+J
-  tya
-  adc nn_acc1+J
-  sta nn_acc1+J
   bcc no_carry
   inc nn_acc2+J
 no_carry:
@@ -168,17 +160,8 @@ no_carry:
 .endmacro
 
 .macro nn_mac24p J
-  .local no_carry
-  clc
-  lda nn_acc0+J
-  adc (nn_plo),y
-  sta nn_acc0+J
-  lda nn_acc1+J
-  adc (nn_phi),y
-  sta nn_acc1+J
-  bcc no_carry
-  inc nn_acc2+J
-no_carry:
+  nn_mac16p J
+  nn_carry_top J
 .endmacro
 
 ; ---------------------------------------------------------------------------------------
