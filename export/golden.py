@@ -1,6 +1,7 @@
 """The integer network, exactly as the 6502 computes it: the golden model.
 
-For each dense layer, with uint8 inputs `a`, int8 weights `w` and integer biases `b`:
+For each dense layer, with uint8 inputs `a`, integer weights `w` (int8, or int4 packed two to a
+byte: see `pack_weights`) and integer biases `b`:
 
     acc = wrap(b + sum_i a[i] * w[i][j], accumulator_bits)      # two's complement, wraps
     hidden layers:  out[j] = clamp(acc >> shift, 0, activation_max)   # arithmetic shift
@@ -30,6 +31,7 @@ class IntLayer:
     accumulator_bits: int  # 16 or 24
     shift: int | None  # right shift of a hidden layer; None for the output layer
     activation_max: int  # clamp of a hidden layer's output (unused for the output layer)
+    weight_bits: int = 8  # 8: int8 weights; 4: -8..7, stored two to a byte
 
     @property
     def is_output(self) -> bool:
@@ -94,6 +96,43 @@ def predict(network: IntNetwork, inputs: np.ndarray, batch: int = 8192) -> np.nd
     return np.concatenate([run(network, inputs[i : i + batch]).digits for i in range(0, len(inputs), batch)])
 
 
+def pack_weights(weights: np.ndarray, bits: int) -> bytes:
+    """The `.bin` bytes of a weight matrix (inputs, outputs), row-major [input][output].
+
+    8 bits: one int8 per weight. 4 bits: each row packed two weights to a byte, output 2k in
+    the low nibble and output 2k+1 in the high nibble, two's complement; a row with an odd
+    number of outputs ends with a zero high nibble."""
+    if bits == 8:
+        return weights.astype(np.int8).tobytes()
+    if bits != 4:
+        raise ValueError(f"weight_bits {bits}: only 4 and 8 are supported")
+    if weights.size and (weights.min() < -8 or weights.max() > 7):
+        raise ValueError("4-bit weights must lie in -8..7")
+    inputs, outputs = weights.shape
+    padded = np.zeros((inputs, outputs + outputs % 2), dtype=np.int64)
+    padded[:, :outputs] = weights
+    nibbles = (padded & 0xF).astype(np.uint8)
+    return (nibbles[:, 0::2] | (nibbles[:, 1::2] << 4)).astype(np.uint8).tobytes()
+
+
+def unpack_weights(data: bytes, inputs: int, outputs: int, bits: int) -> np.ndarray:
+    """Inverse of `pack_weights`: an int8 array (inputs, outputs)."""
+    if bits == 8:
+        return np.frombuffer(data, dtype=np.int8).reshape(inputs, outputs)
+    if bits != 4:
+        raise ValueError(f"weight_bits {bits}: only 4 and 8 are supported")
+    packed = np.frombuffer(data, dtype=np.uint8).reshape(inputs, -(-outputs // 2))
+    nibbles = np.empty((inputs, packed.shape[1] * 2), dtype=np.int16)
+    nibbles[:, 0::2] = packed & 0xF
+    nibbles[:, 1::2] = packed >> 4
+    return (((nibbles + 8) & 0xF) - 8)[:, :outputs].astype(np.int8)
+
+
+def weight_bytes(inputs: int, outputs: int, bits: int) -> int:
+    """Size of a layer's packed weight table."""
+    return inputs * outputs if bits == 8 else inputs * -(-outputs // 2)
+
+
 def read_bias(data: bytes, outputs: int, accumulator_bits: int) -> np.ndarray:
     """Decode a planar little-endian bias table (all low bytes, then the next bytes...)."""
     width = accumulator_bits // 8
@@ -107,15 +146,19 @@ def load(export_dir: Path) -> IntNetwork:
     manifest = json.loads((export_dir / MANIFEST_FILE).read_text())
     layers = []
     for entry in manifest["layers"]:
-        weights = np.frombuffer((export_dir / entry["weights"]["file"]).read_bytes(), dtype=np.int8)
+        bits = entry.get("weight_bits", 8)
+        data = (export_dir / entry["weights"]["file"]).read_bytes()
+        if len(data) != weight_bytes(entry["inputs"], entry["outputs"], bits):
+            raise ValueError(f"{entry['weights']['file']}: {len(data)} bytes, not what the manifest says")
         bias = read_bias((export_dir / entry["bias"]["file"]).read_bytes(), entry["outputs"], entry["accumulator_bits"])
         layers.append(
             IntLayer(
-                weights=weights.reshape(entry["inputs"], entry["outputs"]),
+                weights=unpack_weights(data, entry["inputs"], entry["outputs"], bits),
                 bias=bias,
                 accumulator_bits=entry["accumulator_bits"],
                 shift=entry["shift"],
                 activation_max=entry["activation_max"],
+                weight_bits=bits,
             )
         )
     return IntNetwork(input_max=manifest["input"]["max"], layers=tuple(layers))

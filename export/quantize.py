@@ -2,14 +2,18 @@
 
 Per layer, with `s_in` the real value of one input unit (1/input_max for the pixels):
 
-- weights: int8, symmetric, one power-of-two scale per layer: `w = round(W * 2^e)` with the
-  largest `e` that keeps every |w| <= 127 (`search` may pick one finer step, see `quantize`);
+- weights: 8 or 4 bits (`quantize.weight_bits`, per layer), one power-of-two scale per layer:
+  `w = round(W * 2^e)` with the largest `e` that keeps every |w| <= 127 (or 7), clipped to
+  -127..127 (or -8..7) (`search` may pick one finer step, see `quantize`);
 - accumulator scale `s_acc = s_in * 2^-e`; bias `round(b / s_acc)`;
 - hidden layers: the shift is the smallest one that brings the calibration percentile of the
   layer's (ReLU) activations on the training set under `activation_max`; its rounding
   constant 2^(shift-1) is added to the bias; the next layer's `s_in = s_acc * 2^shift`;
 - accumulator width: proven over every training and test image: `auto` takes 16 bits when
   all sums fit int16, else 24; a fixed width that some image overflows is an error.
+
+After quantization-aware training (`training/qat.py`) the exponents and shifts the model was
+fine-tuned with are given as `fixed` choices, so the integer network is the one it learned.
 """
 
 from __future__ import annotations
@@ -22,7 +26,12 @@ import numpy as np
 from export.golden import IntLayer, IntNetwork, predict, raw_accumulators, requantize, wrap
 from training.config import QuantizeConfig
 
-WEIGHT_MAX = 127
+WEIGHT_MAX = 127  # of 8-bit weights
+
+
+def weight_range(bits: int) -> tuple[int, int]:
+    """Smallest and largest weight of a `bits`-bit layer (int8 stays symmetric)."""
+    return (-WEIGHT_MAX, WEIGHT_MAX) if bits == 8 else (-(1 << (bits - 1)), (1 << (bits - 1)) - 1)
 ACCUMULATOR_WIDTHS = (16, 24)
 
 
@@ -50,11 +59,12 @@ class LayerReport:
         return dict(self.__dict__)
 
 
-def weight_exponent(kernel: np.ndarray) -> int:
+def weight_exponent(kernel: np.ndarray, bits: int = 8) -> int:
+    """Largest e with max|W| * 2^e <= the largest weight of `bits` bits."""
     largest = float(np.max(np.abs(kernel)))
     if largest == 0.0:
         return 0
-    return math.floor(math.log2(WEIGHT_MAX / largest))
+    return math.floor(math.log2(weight_range(bits)[1] / largest))
 
 
 def choose_shift(accumulators: np.ndarray, percentile: float, activation_max: int) -> int:
@@ -93,14 +103,19 @@ def quantize(
     train_inputs: np.ndarray,
     test_inputs: np.ndarray,
     train_labels: np.ndarray | None = None,
+    fixed: list[Choice] | None = None,
 ) -> tuple[IntNetwork, list[LayerReport]]:
     """Quantize `layers`; calibrate on `train_inputs`, prove widths on train and test.
 
     With `cfg.search` (and `train_labels`), each layer also tries a weight step one finer
     (the largest weights clipped at +-127) and, for hidden layers, a shift one smaller or
     larger than calibrated; layer by layer, the choice with the best accuracy on the
-    training images is kept (ties keep the plain choice). Test images never influence it."""
-    choices = [Choice(weight_exponent(layer.kernel), 0) for layer in layers]
+    training images is kept (ties keep the plain choice). Test images never influence it.
+    `fixed` choices (from quantization-aware training) are used as they are."""
+    if fixed is not None:
+        return _quantize(layers, fixed, input_max, cfg, train_inputs, test_inputs)
+    bits = cfg.bits_per_layer(len(layers))
+    choices = [Choice(weight_exponent(layer.kernel, b), 0) for layer, b in zip(layers, bits, strict=True)]
     if cfg.search and train_labels is not None:
         for index in range(len(layers)):
             base = choices[index]
@@ -123,10 +138,12 @@ def quantize(
 
 @dataclass(frozen=True)
 class Choice:
-    """Per layer: the weight exponent, and a step added to the calibrated shift."""
+    """Per layer: the weight exponent, and a step added to the calibrated shift (or, from
+    quantization-aware training, the shift itself)."""
 
     exponent: int
     shift_adjust: int
+    shift: int | None = None
 
 
 def _quantize(
@@ -138,6 +155,7 @@ def _quantize(
     test_inputs: np.ndarray,
 ) -> tuple[IntNetwork, list[LayerReport]]:
     activation_max = (1 << cfg.activation_bits) - 1
+    bits_per_layer = cfg.bits_per_layer(len(layers))
     n_train = len(train_inputs)
     values = np.concatenate([train_inputs, test_inputs])
     input_scale = 1.0 / input_max
@@ -146,23 +164,27 @@ def _quantize(
     for index, layer in enumerate(layers):
         is_output = index == len(layers) - 1
         exponent = choices[index].exponent
-        weights = np.clip(np.rint(layer.kernel * 2.0**exponent), -WEIGHT_MAX, WEIGHT_MAX).astype(np.int8)
+        weight_bits = bits_per_layer[index]
+        low_w, high_w = weight_range(weight_bits)
+        weights = np.clip(np.rint(layer.kernel * 2.0**exponent), low_w, high_w).astype(np.int8)
         acc_scale = input_scale * 2.0**-exponent
         bias = np.rint(layer.bias / acc_scale).astype(np.int64)
         shift = None
-        if not is_output:
+        if not is_output and choices[index].shift is not None:
+            shift = choices[index].shift
+        elif not is_output:
             probe = IntLayer(weights, bias, 64, 0, activation_max)
             shift = choose_shift(raw_accumulators(probe, values[:n_train]), cfg.calibration_percentile, activation_max)
             shift = max(0, shift + choices[index].shift_adjust)
-            if shift:
-                bias = bias + (1 << (shift - 1))
+        if shift:
+            bias = bias + (1 << (shift - 1))
         exact = raw_accumulators(IntLayer(weights, bias, 64, shift, activation_max), values)
         low = int(min(exact.min(initial=0), bias.min(initial=0)))
         high = int(max(exact.max(initial=0), bias.max(initial=0)))
         bits = choose_width(index, low, high, cfg.accumulator_bits)
         peak_input = input_max if index == 0 else activation_max
         bound = int(np.max(np.abs(bias) + np.abs(weights.astype(np.int64)).sum(axis=0) * peak_input))
-        int_layer = IntLayer(weights, bias, bits, shift, activation_max)
+        int_layer = IntLayer(weights, bias, bits, shift, activation_max, weight_bits)
         int_layers.append(int_layer)
         output_scale = None if shift is None else acc_scale * 2.0**shift
         reports.append(LayerReport(exponent, input_scale, acc_scale, output_scale, low, high, bound))

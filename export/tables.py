@@ -2,8 +2,8 @@
 
 Outputs, in the export folder:
 
-- `layer<i>_weights.bin`: int8, row-major `[input][output]` (one row of all outputs per
-  input, the order in which the 6502 walks them);
+- `layer<i>_weights.bin`: row-major `[input][output]` (one row of all outputs per input);
+  int8, or for 4-bit layers two weights a byte (`golden.pack_weights`);
 - `layer<i>_bias.bin`: the biases in the layer's accumulator width, planar little-endian
   (all low bytes, then all middle bytes, then all high bytes) so the 6502 indexes each
   byte plane with one index register;
@@ -52,7 +52,7 @@ def build_manifest(cfg: Config, network: golden.IntNetwork, reports: list[LayerR
     offset = 0
     for index, (layer, report) in enumerate(zip(network.layers, reports, strict=True)):
         inputs, outputs = layer.weights.shape
-        weight_bytes = inputs * outputs
+        weight_bytes = golden.weight_bytes(inputs, outputs, layer.weight_bits)
         bias_bytes = outputs * layer.accumulator_bits // 8
         layers.append(
             {
@@ -60,12 +60,13 @@ def build_manifest(cfg: Config, network: golden.IntNetwork, reports: list[LayerR
                 "inputs": inputs,
                 "outputs": outputs,
                 "relu": not layer.is_output,
-                "weight_bits": cfg.quantize.weight_bits,
+                "weight_bits": layer.weight_bits,
                 "accumulator_bits": layer.accumulator_bits,
                 "shift": layer.shift,
                 "activation_max": layer.activation_max,
                 "weights": {"file": weights_file(index), "offset": offset, "bytes": weight_bytes,
-                            "layout": "int8 row-major [input][output]"},
+                            "layout": "int8 row-major [input][output]" if layer.weight_bits == 8 else
+                            "int4 row-major [input][output], two per byte: even output in the low nibble"},
                 "bias": {"file": bias_file(index), "offset": offset + weight_bytes, "bytes": bias_bytes,
                          "layout": "planar little-endian two's complement: low bytes, then higher bytes"},
                 "quantization": report.as_dict(),
@@ -102,7 +103,7 @@ def export(cfg: Config, model_path: Path, inputs_path: Path, out_dir: Path) -> d
     network, reports = quantize(float_layers, input_max, cfg.quantize, x_train, x_test, y_train)
 
     for index, layer in enumerate(network.layers):
-        write_bytes(out_dir / weights_file(index), layer.weights.astype(np.int8).tobytes())
+        write_bytes(out_dir / weights_file(index), golden.pack_weights(layer.weights, layer.weight_bits))
         write_bytes(out_dir / bias_file(index), encode_bias(layer.bias, layer.accumulator_bits))
     manifest = build_manifest(cfg, network, reports)
     write_json(out_dir / golden.MANIFEST_FILE, manifest)

@@ -12,16 +12,17 @@ from export.golden import IntLayer, IntNetwork
 from export.quantize import FloatLayer, QuantizationError, quantize
 from export.tables import encode_bias
 from tests.conftest import TinyBuild
-from training.config import QuantizeConfig
+from training.config import QatConfig, QuantizeConfig
 
 
-def qcfg(accumulator_bits: str | int = "auto", activation_bits: int = 8) -> QuantizeConfig:
+def qcfg(accumulator_bits: str | int = "auto", activation_bits: int = 8, weight_bits: int = 8) -> QuantizeConfig:
     return QuantizeConfig(
-        weight_bits=8,
+        weight_bits=weight_bits,
         activation_bits=activation_bits,
         accumulator_bits=accumulator_bits,
         calibration_percentile=99.99,
         search=False,
+        qat=QatConfig(epochs=0, learning_rate=0.001),
     )
 
 

@@ -64,8 +64,13 @@ class PreprocessConfig(_Strict):
 
 
 class AugmentConfig(_Strict):
+    copies: Annotated[int, Field(ge=0, le=20)] = Field(description="augmented copies per training image")
     shift: Annotated[int, Field(ge=0, le=6)] = Field(description="largest translation, 28x28 pixels")
-    copies: Annotated[int, Field(ge=0, le=9)] = Field(description="augmented copies per training image")
+    rotate: Annotated[float, Field(ge=0.0, le=45.0)] = Field(description="largest rotation, degrees")
+    scale: Annotated[float, Field(ge=0.0, le=0.5)] = Field(description="largest relative size change")
+    thickness: Annotated[int, Field(ge=0, le=2)] = Field(
+        description="largest stroke thickness change, pixels (grey dilation or erosion)"
+    )
 
 
 class ModelConfig(_Strict):
@@ -86,12 +91,31 @@ class TrainConfig(_Strict):
     seed: Annotated[int, Field(ge=0, le=2**31 - 1)]
 
 
+WeightBits = Literal[4, 8]
+
+
+class QatConfig(_Strict):
+    epochs: Annotated[int, Field(ge=0, le=1000)] = Field(
+        description="quantization-aware fine-tuning epochs after float training (0: off)"
+    )
+    learning_rate: Annotated[float, Field(gt=0.0, le=10.0)]
+
+
 class QuantizeConfig(_Strict):
-    weight_bits: Literal[8]
+    weight_bits: WeightBits | list[WeightBits] = Field(
+        description="4 or 8, for every layer or as a list with one entry per layer"
+    )
     activation_bits: Annotated[int, Field(ge=2, le=8)]
     accumulator_bits: Literal["auto", 16, 24]
     calibration_percentile: Annotated[float, Field(gt=50.0, le=100.0)]
     search: bool = Field(description="per layer, try a finer weight step and the shifts beside the calibrated one")
+    qat: QatConfig
+
+    def bits_per_layer(self, layer_count: int) -> list[int]:
+        """The weight width of each of `layer_count` layers."""
+        if isinstance(self.weight_bits, list):
+            return list(self.weight_bits)
+        return [self.weight_bits] * layer_count
 
 
 NesColour = Annotated[int, Field(ge=0, le=0x3F)]
@@ -126,6 +150,23 @@ class UiConfig(_Strict):
     colors: UiColours
 
 
+class DrawnConfig(_Strict):
+    """How test digits are transformed to look drawn on the console (the `drawn` evaluation)."""
+
+    seed: Annotated[int, Field(ge=0, le=2**31 - 1)]
+    offset: Annotated[int, Field(ge=0, le=8)] = Field(description="off-centre: translation, 28x28 pixels")
+    small: Annotated[float, Field(gt=0.3, le=1.0)] = Field(description="smaller: size factor")
+    large: Annotated[float, Field(ge=1.0, le=1.6)] = Field(description="larger: size factor")
+    thin: Annotated[int, Field(ge=0, le=2)] = Field(description="thinner strokes: erosion, pixels")
+    thick: Annotated[int, Field(ge=0, le=2)] = Field(description="thicker strokes: dilation, pixels")
+
+
+class SweepConfig(_Strict):
+    configs: list[str] = Field(min_length=1, description="config files, relative to the repository")
+    jobs: Annotated[int, Field(ge=0, le=64)] = Field(description="builds at once (0: one per CPU core)")
+    evaluate: bool = Field(description="also measure each ROM on the emulated console")
+
+
 class Config(_Strict):
     name: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
     data: DataConfig
@@ -134,12 +175,28 @@ class Config(_Strict):
     model: ModelConfig
     train: TrainConfig
     quantize: QuantizeConfig
+    drawn: DrawnConfig
     ui: UiConfig
+    sweep: SweepConfig
+
+    @model_validator(mode="after")
+    def _bits_per_layer(self) -> Config:
+        bits = self.quantize.weight_bits
+        layers = len(self.model.hidden) + 1
+        if isinstance(bits, list) and len(bits) != layers:
+            raise ValueError(
+                f"quantize.weight_bits lists {len(bits)} widths for {layers} layers; give one per layer "
+                "(hidden layers, then the output layer) or a single 4 or 8"
+            )
+        return self
 
     @model_validator(mode="after")
     def _fits_the_cartridge(self) -> Config:
         sizes = self.layer_sizes
-        table_bytes = sum(n_in * n_out + 3 * n_out for n_in, n_out in pairwise(sizes))
+        bits = self.quantize.bits_per_layer(len(sizes) - 1)
+        table_bytes = sum(
+            -(-n_in * n_out * b // 8) + 3 * n_out for (n_in, n_out), b in zip(pairwise(sizes), bits, strict=True)
+        )
         room = PRG_BYTES - PRG_RESERVED
         if table_bytes > room:
             raise ValueError(
