@@ -20,7 +20,7 @@ from pathlib import Path
 from doit import get_var
 from doit.tools import config_changed
 
-from training import actions
+from training import actions, sweep
 from training import config as config_module
 from training.layout import Layout
 from training.mnist_files import SPLITS, local_file, resolve_dir
@@ -36,7 +36,8 @@ LAYOUT.out.mkdir(parents=True, exist_ok=True)
 
 DOIT_CONFIG = {
     "backend": "json",
-    "dep_file": str(LAYOUT.dep_file),
+    # `doit sweep` keeps its own dep file: its children write the configs' ones (see training/sweep.py).
+    "dep_file": str(sweep.doit_dep_file(sys.argv, LAYOUT.build_root, LAYOUT.dep_file)),
     "default_tasks": ["metrics", "rom"],
     "verbosity": 2,
 }
@@ -70,7 +71,10 @@ def task_preprocess():
     """Turn the digits into network inputs (integer, as the console does) plus augmented copies."""
     return {
         "actions": [(actions.make_inputs, [CFG, LAYOUT.mnist_cache, LAYOUT.inputs])],
-        "file_dep": [str(LAYOUT.mnist_cache), *code("training/preprocess.py", "training/prepare.py")],
+        "file_dep": [
+            str(LAYOUT.mnist_cache),
+            *code("training/preprocess.py", "training/prepare.py", "training/augment.py"),
+        ],
         "targets": [str(LAYOUT.inputs)],
         "uptodate": [
             config_changed(
@@ -99,16 +103,51 @@ def task_train():
     }
 
 
+QAT = CFG.quantize.qat.epochs > 0
+
+
+def task_qat():
+    """Quantization-aware fine-tuning of model.h5 (when quantize.qat.epochs > 0): qat/model.h5."""
+    if not QAT:
+        return {"actions": None, "doc": "Quantization-aware fine-tuning (off here: quantize.qat.epochs is 0)."}
+    command = [
+        sys.executable, "-m", "training.qat", str(CONFIG_PATH), str(LAYOUT.inputs), str(LAYOUT.model), str(LAYOUT.qat)
+    ]
+    return {
+        "actions": [(actions.run_program, [command, "quantization-aware training"])],
+        "file_dep": [
+            str(LAYOUT.inputs),
+            str(LAYOUT.model),
+            *code("training/qat.py", "training/train.py", "export/quantize.py", "export/golden.py",
+                  "export/h5weights.py"),
+        ],
+        "targets": [str(LAYOUT.qat_model), str(LAYOUT.qat_steps), str(LAYOUT.qat_eval)],
+        "uptodate": [
+            config_changed(
+                {
+                    "model": CFG.model.model_dump(),
+                    "train": CFG.train.model_dump(),
+                    "quantize": CFG.quantize.model_dump(),
+                }
+            )
+        ],
+        "clean": True,
+    }
+
+
 def task_export():
-    """Quantize to int8 tables (.bin + manifest.json) and score the integer golden model."""
+    """Quantize to 8- or 4-bit tables (.bin + manifest.json) and score the integer golden model."""
     layers = range(len(CFG.model.hidden) + 1)
     layer_files = [str(LAYOUT.export / f"layer{i}_{kind}.bin") for i in layers for kind in ("weights", "bias")]
+    model, steps = (LAYOUT.qat_model, LAYOUT.qat_steps) if QAT else (LAYOUT.model, None)
     return {
-        "actions": [(actions.export_tables, [CFG, LAYOUT.model, LAYOUT.inputs, LAYOUT.export])],
+        "actions": [(actions.export_tables, [CFG, model, LAYOUT.inputs, LAYOUT.export, steps])],
         "file_dep": [
-            str(LAYOUT.model),
+            str(model),
+            *([str(steps)] if steps else []),
             str(LAYOUT.inputs),
-            *code("export/tables.py", "export/quantize.py", "export/golden.py", "export/h5weights.py"),
+            *code("export/tables.py", "export/quantize.py", "export/golden.py", "export/h5weights.py",
+                  *(["training/qat.py"] if QAT else [])),
         ],
         "targets": [str(LAYOUT.manifest), str(LAYOUT.integer_eval), *layer_files],
         "uptodate": [config_changed({"quantize": CFG.quantize.model_dump()})],
@@ -116,10 +155,41 @@ def task_export():
     }
 
 
+def task_drawn():
+    """Score the integer network on test digits changed as people draw (off-centre, sizes, strokes): drawn.json."""
+    layers = range(len(CFG.model.hidden) + 1)
+    tables = [str(LAYOUT.export / f"layer{i}_{kind}.bin") for i in layers for kind in ("weights", "bias")]
+    return {
+        "actions": [
+            (actions.measure_drawn, [CFG, LAYOUT.mnist_cache, LAYOUT.export, LAYOUT.drawn, LAYOUT.drawn_examples])
+        ],
+        "file_dep": [
+            str(LAYOUT.manifest),
+            *tables,
+            str(LAYOUT.mnist_cache),
+            *code("training/drawn.py", "training/augment.py", "training/preprocess.py", "export/golden.py",
+                  "training/fsutil.py"),
+        ],
+        "targets": [str(LAYOUT.drawn), str(LAYOUT.drawn_examples)],
+        "uptodate": [
+            config_changed(
+                {
+                    "drawn": CFG.drawn.model_dump(),
+                    "preprocess": CFG.preprocess.model_dump(),
+                    "test_limit": CFG.data.test_limit,
+                }
+            )
+        ],
+        "clean": True,
+    }
+
+
 METRIC_PARTS = {
     "float_eval": LAYOUT.float_eval,
     "integer_eval": LAYOUT.integer_eval,
+    **({"qat_eval": LAYOUT.qat_eval} if QAT else {}),
     "manifest": LAYOUT.manifest,
+    "drawn": LAYOUT.drawn,
     "rom_budget": LAYOUT.rom_budget,
     # Written by `doit evaluate` (which then refreshes metrics.json itself). Not a file_dep:
     # a plain `doit` must not run the slow evaluation; stale numbers are dropped by ROM hash.
@@ -265,6 +335,7 @@ def task_report():
         "rom": LAYOUT.rom,
         "rom_budget": LAYOUT.rom_budget,
         "console_eval": LAYOUT.console_eval,
+        "drawn_examples": LAYOUT.drawn_examples,
     }
     creators = {
         name.removeprefix("task_"): creator
@@ -279,5 +350,20 @@ def task_report():
             *code("export/report.py", "export/golden.py", "nes/tools/console.py", "nes/tools/ui_driver.py", "dodo.py"),
         ],
         "targets": [str(path) for path in LAYOUT.report_files],
+        "clean": True,
+    }
+
+
+# --- comparing configs ---
+
+
+def task_sweep():
+    """Build every config in sweep.configs (in parallel, each incrementally) and compare them in build/sweep/."""
+    return {
+        "actions": [(sweep.run, [CFG.sweep, ROOT, LAYOUT.build_root])],
+        "targets": [str(path) for path in sweep.outputs(LAYOUT.build_root)],
+        # Runs whenever asked for: this task cannot see the configs' inputs; the child `doit`s
+        # decide what is stale in each config (an unchanged one costs about a second).
+        "uptodate": [config_changed({"sweep": CFG.sweep.model_dump()}), False],
         "clean": True,
     }

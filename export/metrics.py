@@ -2,8 +2,10 @@
 
 Parts (paths by name): `float_eval` and `integer_eval` (accuracy), `manifest` (shape and
 table bytes), and, when they exist, `rom_budget` (from the link) and `console_eval` (from
-`doit evaluate`). Console numbers are taken only when they were measured on the ROM that
-the budget describes (same SHA-256), so a stale evaluation never reaches the metrics.
+`doit evaluate`), and `drawn` (the drawn evaluation, training/drawn.py: each variant's
+accuracy becomes `accuracy.drawn_<variant>`, the whole result the `drawn` block). Console
+numbers are taken only when they were measured on the ROM that the budget describes (same
+SHA-256), so a stale evaluation never reaches the metrics.
 """
 
 from __future__ import annotations
@@ -31,11 +33,20 @@ def gather(parts: dict[str, Path]) -> dict[str, Any]:
         "name": network["name"],
         "layers": network["layer_sizes"],
         "accuracy": {"float": floats["accuracy"], "integer": integers["accuracy"]},
+        "weight_bits": [layer.get("weight_bits", 8) for layer in network["layers"]],
         "test_images": integers["test_images"],
         "params": network["params"],
         "weights": {"bytes": network["tables_bytes"]},
         "accumulator_bits": [layer["accumulator_bits"] for layer in network["layers"]],
     }
+    qat = _read(parts.get("qat_eval"))
+    if qat is not None:
+        metrics["accuracy"]["qat"] = qat["accuracy"]  # the fake-quantized Keras model
+    drawn = _read(parts.get("drawn"))
+    if drawn is not None:
+        for variant, entry in drawn["variants"].items():
+            metrics["accuracy"][f"drawn_{variant}"] = entry["accuracy"]
+        metrics["drawn"] = drawn
     rom = _read(parts.get("rom_budget"))
     if rom is not None:
         metrics["rom"] = {key: value for key, value in rom.items() if key != "sha256"}
@@ -64,6 +75,9 @@ def summary(metrics: dict[str, Any]) -> str:
         line,
         f"  weight and bias tables: {metrics['weights']['bytes']} bytes",
     ]
+    if "drawn" in metrics:
+        drawn = ", ".join(f"{name} {entry['accuracy']:.2%}" for name, entry in metrics["drawn"]["variants"].items())
+        lines.append(f"  drawn digits (golden model): {drawn}")
     if "inference" in metrics:
         frames = metrics["inference"]["frames"]
         cycles = metrics["inference"]["cycles"]

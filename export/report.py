@@ -2,7 +2,8 @@
 
 The page shows the metrics table, the confusion matrix and the misclassified test digits
 (the console's predictions when `doit evaluate` measured this very ROM, else the golden
-model's, which the console matches bit for bit), the training curves, the ROM budget, an
+model's, which the console matches bit for bit), the drawn evaluation (accuracy on test
+digits changed as people draw, with examples), the training curves, the ROM budget, an
 emulator screenshot and the task graph. Matplotlib draws the charts (imported here only,
 never when dodo.py loads).
 """
@@ -34,6 +35,7 @@ class ReportInputs:
     rom: Path
     rom_budget: Path
     console_eval: Path  # may not exist
+    drawn_examples: Path | None = None  # the drawn task's example digits (training/drawn.py)
 
 
 def _pyplot() -> Any:
@@ -141,6 +143,48 @@ def plot_misclassified(images: np.ndarray, labels: np.ndarray, predicted: np.nda
     return len(wrong)
 
 
+def plot_drawn(examples: Path | None, target: Path) -> None:
+    """One row of example digits per drawn variant (plain first), each titled with the golden
+    model's answer, in red when wrong."""
+    plt = _pyplot()
+    if examples is None or not examples.exists():
+        figure, axes = plt.subplots(figsize=(6, 1.2))
+        axes.text(0.5, 0.5, "no drawn examples: run `doit drawn`", ha="center", va="center")
+        axes.axis("off")
+        _save(figure, target)
+        return
+    with np.load(examples) as data:
+        rows, images, predicted, labels = data["rows"], data["images"], data["predicted"], data["labels"]
+    columns = max(1, len(labels))
+    figure, grid = plt.subplots(len(rows), columns, figsize=(columns * 0.8 + 0.8, len(rows) * 0.95), squeeze=False)
+    for r, name in enumerate(rows):
+        for c, axes in enumerate(grid[r]):
+            axes.set_xticks([])
+            axes.set_yticks([])
+            if c >= len(labels):
+                continue
+            axes.imshow(images[r, c], cmap="gray_r", vmin=0, vmax=255)
+            wrong = predicted[r, c] != labels[c]
+            axes.set_title(str(predicted[r, c]), fontsize=7, color="red" if wrong else "black")
+        grid[r, 0].set_ylabel(str(name), fontsize=8, rotation=0, ha="right", va="center")
+    _save(figure, target)
+
+
+def drawn_rows(metrics: dict[str, Any]) -> list[str]:
+    """Table rows: each drawn variant's accuracy beside the plain test digits'."""
+    drawn = metrics.get("drawn")
+    if drawn is None:
+        return []
+    plain = drawn["plain"]["accuracy"]
+    rows = [f"<tr><th>plain (MNIST as scanned)</th><td></td><td>{plain:.2%}</td><td></td></tr>"]
+    for name, entry in drawn["variants"].items():
+        rows.append(
+            f"<tr><th>{html.escape(name)}</th><td>{html.escape(entry['change'])}</td>"
+            f"<td>{entry['accuracy']:.2%}</td><td>{(entry['accuracy'] - plain) * 100:+.2f} points</td></tr>"
+        )
+    return rows
+
+
 def screenshot(rom: Path, digit_input: np.ndarray, target: Path) -> str:
     """Run the ROM in cynes as a person would: draw a 7 with the controller and wait for the
     answer (or, on a ROM built without the canvas, classify one test digit through the RAM
@@ -242,6 +286,8 @@ def write_report(paths: ReportInputs, task_edges: dict[str, list[str]], out_dir:
     plot_rom_budget(json.loads(paths.rom_budget.read_text()), out_dir / "rom_budget.png")
     wrong = plot_misclassified(raw_test, y_test, predicted, out_dir / "misclassified.png")
     screen_caption = screenshot(paths.rom, x_test[0], out_dir / "screen.png")
+    plot_drawn(paths.drawn_examples, out_dir / "drawn.png")
+    drawn = metrics.get("drawn", {"images": 0, "seed": "-"})
     plot_tasks(task_edges, out_dir / "tasks.png")
 
     title = f"nes-mnist build report: {metrics['name']}"
@@ -270,6 +316,15 @@ figcaption {{ color: #555; font-size: 0.9em; }}
 <figure><img src="confusion.png" alt="confusion matrix"><figcaption>Confusion matrix.</figcaption></figure>
 <figure><img src="misclassified.png" alt="misclassified test digits">
 <figcaption>Misclassified test digits (first {GRID_MAX}), titled true-&gt;predicted.</figcaption></figure>
+<h2>Drawn, not only scanned</h2>
+<p>The integer golden model (= the console) on the {drawn["images"]} test digits changed the way people draw
+on the canvas (seed {drawn["seed"]}; settings in <code>drawn:</code>, numbers in <code>drawn.json</code>).</p>
+<table>
+<tr><th>digits</th><th>change</th><th>accuracy</th><th>vs plain</th></tr>
+{chr(10).join(drawn_rows(metrics))}
+</table>
+<figure><img src="drawn.png" alt="drawn examples">
+<figcaption>The first test digit of each class per variant, titled with the answer (red: wrong).</figcaption></figure>
 <h2>Training</h2>
 <figure><img src="training.png" alt="training curves"><figcaption>Loss and accuracy per epoch.</figcaption></figure>
 <h2>Cartridge</h2>

@@ -23,7 +23,7 @@ import numpy as np
 
 from export import golden
 from export.h5weights import read_dense_layers
-from export.quantize import LayerReport, quantize
+from export.quantize import Choice, LayerReport, quantize
 from training.config import Config
 from training.fsutil import write_bytes, write_json
 from training.preprocess import input_shift
@@ -93,14 +93,17 @@ def build_manifest(cfg: Config, network: golden.IntNetwork, reports: list[LayerR
     }
 
 
-def export(cfg: Config, model_path: Path, inputs_path: Path, out_dir: Path) -> dict[str, Any]:
-    """Quantize, write the tables and manifest, and evaluate the golden model on them."""
+def export(
+    cfg: Config, model_path: Path, inputs_path: Path, out_dir: Path, fixed: list[Choice] | None = None
+) -> dict[str, Any]:
+    """Quantize, write the tables and manifest, and evaluate the golden model on them.
+    `fixed`: the per-layer steps a quantization-aware fine-tuning used (training/qat.py)."""
     names = [dense_name(i) for i in range(len(cfg.model.hidden) + 1)]
     float_layers = read_dense_layers(model_path, names)
     with np.load(inputs_path) as data:
         x_train, y_train, x_test, y_test = data["x_train"], data["y_train"], data["x_test"], data["y_test"]
         input_max = int(data["input_max"])
-    network, reports = quantize(float_layers, input_max, cfg.quantize, x_train, x_test, y_train)
+    network, reports = quantize(float_layers, input_max, cfg.quantize, x_train, x_test, y_train, fixed)
 
     for index, layer in enumerate(network.layers):
         write_bytes(out_dir / weights_file(index), golden.pack_weights(layer.weights, layer.weight_bits))

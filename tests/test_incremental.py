@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -11,7 +12,7 @@ import pytest
 
 from tests.conftest import ROOT, TINY_OVERRIDES, TinyBuild, build_tiny, run_doit, write_config
 
-PIPELINE = {"dataset", "preprocess", "train", "export", "metrics", "nes_network", "rom"}
+PIPELINE = {"dataset", "preprocess", "train", "export", "drawn", "metrics", "nes_network", "rom"}
 
 
 @pytest.fixture(scope="module")
@@ -62,6 +63,17 @@ def test_ui_setting_rebuilds_only_the_rom(build: TinyBuild) -> None:
     assert {"nes_ui", "nes_asm:ui", "rom"} <= run.ran(), run.results
     assert not run.ran() & {"dataset", "preprocess", "train", "export", "nes_network", "nes_chr"}, run.results
     assert "UI_REPEAT_RATE = 3" in (build.out / "nes" / "gen" / "ui.inc").read_text()
+
+
+def test_drawn_setting_reruns_only_the_drawn_evaluation(build: TinyBuild) -> None:
+    before = (build.out / "drawn.json").read_text()
+    edit(build.config, "train:", "drawn:\n  offset: 2\ntrain:")
+    run = build.doit()
+    assert run.returncode == 0
+    assert run.ran() == {"drawn", "metrics"}, run.results
+    after = json.loads((build.out / "drawn.json").read_text())
+    assert after != json.loads(before) and "up to 2 px" in after["variants"]["offset"]["change"]
+    assert json.loads((build.out / "metrics.json").read_text())["drawn"] == after
 
 
 def test_training_setting_retrains_and_reexports(build: TinyBuild) -> None:

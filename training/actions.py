@@ -62,10 +62,28 @@ def make_inputs(cfg: Config, cache: Path, target: Path) -> None:
 
 
 @clean_failure
-def export_tables(cfg: Config, model: Path, inputs: Path, out_dir: Path) -> None:
+def export_tables(cfg: Config, model: Path, inputs: Path, out_dir: Path, qat_steps: Path | None = None) -> None:
     from export.tables import export
 
-    export(cfg, model, inputs, out_dir)
+    fixed = None
+    if qat_steps is not None:
+        from training.qat import choices_from
+
+        fixed = choices_from(qat_steps)
+    export(cfg, model, inputs, out_dir, fixed)
+
+
+@clean_failure
+def measure_drawn(cfg: Config, cache: Path, export_dir: Path, target: Path, examples: Path) -> TaskFailed | None:
+    from training import drawn
+
+    try:
+        result = drawn.write(cfg, cache, export_dir, target, examples)
+    except drawn.DrawnError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return TaskFailed(str(exc))
+    print(drawn.table(result))
+    return None
 
 
 @clean_failure

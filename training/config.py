@@ -71,6 +71,9 @@ class AugmentConfig(_Strict):
     thickness: Annotated[int, Field(ge=0, le=2)] = Field(
         description="largest stroke thickness change, pixels (grey dilation or erosion)"
     )
+    elastic: Annotated[float, Field(ge=0.0, le=4.0)] = Field(
+        description="largest elastic displacement, pixels (smooth random warp; 0: none)"
+    )
 
 
 class ModelConfig(_Strict):

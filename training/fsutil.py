@@ -43,6 +43,10 @@ def write_text(target: str | Path, text: str) -> None:
         tmp.write_text(text, encoding="utf-8")
 
 
+def read_json(path: str | Path) -> Any:
+    return json.loads(Path(path).read_text())
+
+
 def write_json(target: str | Path, value: Any) -> None:
     write_text(target, json.dumps(value, indent=2, sort_keys=False) + "\n")
 

@@ -41,6 +41,23 @@ class Layout:
         return self.out / "float_eval.json"
 
     @property
+    def qat(self) -> Path:
+        """Quantization-aware fine-tuning: model.h5, qat.json (fixed steps), qat_eval.json."""
+        return self.out / "qat"
+
+    @property
+    def qat_model(self) -> Path:
+        return self.qat / "model.h5"
+
+    @property
+    def qat_steps(self) -> Path:
+        return self.qat / "qat.json"
+
+    @property
+    def qat_eval(self) -> Path:
+        return self.qat / "qat_eval.json"
+
+    @property
     def export(self) -> Path:
         return self.out / "export"
 
@@ -55,6 +72,16 @@ class Layout:
     @property
     def metrics(self) -> Path:
         return self.out / "metrics.json"
+
+    @property
+    def drawn(self) -> Path:
+        """The drawn evaluation (training/drawn.py): accuracy on test digits changed as people draw."""
+        return self.out / "drawn.json"
+
+    @property
+    def drawn_examples(self) -> Path:
+        """A few of the drawn evaluation's changed digits, for the report."""
+        return self.out / "drawn_examples.npz"
 
     # --- NES cartridge (nes/) ---
     @property
@@ -98,7 +125,7 @@ class Layout:
     def report_files(self) -> list[Path]:
         """The report page and the images it shows (export/report.py writes them)."""
         names = ("index.html", "confusion.png", "training.png", "rom_budget.png", "misclassified.png", "screen.png",
-                 "tasks.png")
+                 "tasks.png", "drawn.png")
         return [self.report / name for name in names]
 
     @property

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -63,17 +64,19 @@ def make_optimizer(cfg: Config, steps_per_epoch: int, keras: Any) -> Any:
     return optimizers[cfg.train.optimizer](learning_rate=rate)
 
 
-def train(cfg: Config, inputs_path: Path, out_dir: Path) -> dict[str, float]:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's C++ start-up chatter
-    import absl.logging
-    import keras
-    import tensorflow as tf
+@dataclass(frozen=True)
+class TrainingArrays:
+    """The float arrays Keras fits and evaluates on (inputs scaled to 0..1)."""
 
-    absl.logging.set_verbosity(absl.logging.ERROR)  # not the warning that .h5 is a legacy format
+    x_fit: np.ndarray
+    y_fit: np.ndarray
+    validation: tuple[np.ndarray, np.ndarray] | None
+    x_test: np.ndarray
+    y_test: np.ndarray
 
-    keras.utils.set_random_seed(cfg.train.seed)
-    tf.config.experimental.enable_op_determinism()
 
+def training_arrays(cfg: Config, inputs_path: Path) -> TrainingArrays:
+    """Training images plus their augmented copies, minus the held-out validation images."""
     with np.load(inputs_path) as data:
         scale = 1.0 / float(data["input_max"])
         x_all, y_all = data["x_train"], data["y_train"]
@@ -87,6 +90,23 @@ def train(cfg: Config, inputs_path: Path, out_dir: Path) -> dict[str, float]:
     validation = None
     if len(val_idx):
         validation = (x_all[val_idx].astype(np.float32) * scale, y_all[val_idx])
+    return TrainingArrays(x_fit, y_fit, validation, x_test.astype(np.float32) * scale, y_test)
+
+
+def train(cfg: Config, inputs_path: Path, out_dir: Path) -> dict[str, float]:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's C++ start-up chatter
+    import absl.logging
+    import keras
+    import tensorflow as tf
+
+    absl.logging.set_verbosity(absl.logging.ERROR)  # not the warning that .h5 is a legacy format
+
+    keras.utils.set_random_seed(cfg.train.seed)
+    tf.config.experimental.enable_op_determinism()
+
+    arrays = training_arrays(cfg, inputs_path)
+    x_fit, y_fit, validation = arrays.x_fit, arrays.y_fit, arrays.validation
+    held_out = 0 if validation is None else len(validation[1])
 
     model = build_model(cfg, keras)
     steps_per_epoch = -(-len(x_fit) // cfg.train.batch_size)
@@ -97,7 +117,7 @@ def train(cfg: Config, inputs_path: Path, out_dir: Path) -> dict[str, float]:
     )
     print(
         f"training {'-'.join(map(str, cfg.layer_sizes))} on {len(x_fit)} images "
-        f"({len(val_idx)} held out for validation), {cfg.train.epochs} epochs",
+        f"({held_out} held out for validation), {cfg.train.epochs} epochs",
         flush=True,
     )
     history = model.fit(
@@ -109,14 +129,14 @@ def train(cfg: Config, inputs_path: Path, out_dir: Path) -> dict[str, float]:
         shuffle=True,
         verbose=1 if sys.stdout.isatty() else 2,
     )
-    loss, accuracy = model.evaluate(x_test.astype(np.float32) * scale, y_test, verbose=0)
+    loss, accuracy = model.evaluate(arrays.x_test, arrays.y_test, verbose=0)
 
     with atomic_path(out_dir / MODEL_FILE) as tmp:
         model.save(tmp)
     write_json(out_dir / HISTORY_FILE, {key: [float(v) for v in values] for key, values in history.history.items()})
-    result = {"accuracy": float(accuracy), "loss": float(loss), "test_images": len(y_test)}
+    result = {"accuracy": float(accuracy), "loss": float(loss), "test_images": len(arrays.y_test)}
     write_json(out_dir / FLOAT_EVAL_FILE, result)
-    print(f"float model: test accuracy {accuracy:.4f} on {len(y_test)} images", flush=True)
+    print(f"float model: test accuracy {accuracy:.4f} on {len(arrays.y_test)} images", flush=True)
     return result
 
 
