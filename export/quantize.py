@@ -108,7 +108,7 @@ def quantize(
     """Quantize `layers`; calibrate on `train_inputs`, prove widths on train and test.
 
     With `cfg.search` (and `train_labels`), each layer also tries a weight step one finer
-    (the largest weights clipped at +-127) and, for hidden layers, a shift one smaller or
+    (two for 4-bit layers; the largest weights clipped) and, for hidden layers, a shift one smaller or
     larger than calibrated; layer by layer, the choice with the best accuracy on the
     training images is kept (ties keep the plain choice). Test images never influence it.
     `fixed` choices (from quantization-aware training) are used as they are."""
@@ -120,7 +120,8 @@ def quantize(
         for index in range(len(layers)):
             base = choices[index]
             adjusts = (0,) if index == len(layers) - 1 else (0, -1, 1)
-            candidates = [Choice(base.exponent + e, a) for e in (0, 1) for a in adjusts]
+            finer = (0, 1, 2) if bits[index] == 4 else (0, 1)  # 4 bits: clipping the tails pays more
+            candidates = [Choice(base.exponent + e, a) for e in finer for a in adjusts]
             best: tuple[float, int] | None = None
             for order, candidate in enumerate(candidates):
                 trial = [*choices[:index], candidate, *choices[index + 1 :]]

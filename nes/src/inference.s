@@ -14,8 +14,9 @@
 ; All sums are modulo 2^16 or 2^24, so the order of additions does not change the result:
 ; the golden model's wrap() is reproduced exactly, overflow included.
 ;
-; Tables (2 KiB, page-aligned): sq_plus_lo/hi[k] = f(k) for k = 0..511 and
-; sq_minus_lo/hi[m] = f(|m - 255|). For an input a, four zero-page pointers are set once:
+; Tables (2 KiB, page-aligned, assembled only when a layer uses them): sq_plus_lo/hi[k] =
+; f(k) for k = 0..511 and sq_minus_lo/hi[m] = f(|m - 255|). For an input a, four zero-page
+; pointers are set once:
 ;     nn_plo/nn_phi = sq_plus + a        -> (nn_plo),y = f(a + w')       with Y = w'
 ;     nn_mlo/nn_mhi = sq_minus + 255 - a -> (nn_mlo),y = f(|w' - a|)
 ; Because the tables are page-aligned, that is just "sta lo-byte" of a and of a^$FF.
@@ -31,14 +32,30 @@
 ; gen_network.py may choose product tables prod_lo/hi[a-1][w'] = a*w' (512 bytes per value),
 ; so a MAC is one 16-bit add with one lookup per byte: about 30 cycles instead of 52.
 ;
-; Requantization: acc - (nn_sum << 7), then negative -> 0; the shift by 8q+r skips q bytes
-; and shifts r bits (right, or left by 8-r into the next byte when r > 4); anything left
-; above the low byte or above activation_max saturates.
+; 4-bit weights (manifest weight_bits 4): the ROM holds offset nibbles n = w + 8, two outputs a
+; byte (output 2k low, 2k+1 high). Three ways to multiply, chosen per layer by gen_network.py:
+; - nibble product tables (MUL 2), for inputs up to NN_NIBBLE_MAX <= 17: page a-1 of nib_lo /
+;   nib_hi holds a*n of the low / high nibble of Y = the packed byte, one byte (a*15 <= 255).
+;   The packed byte is read once per pair; a MAC is lda acc / adc (ptr),y / sta acc / bcc, with
+;   the carry into the upper bytes out of line and C kept clear between MACs: 14 cycles, ~16
+;   per MAC with the shared fetch and the rare carries. a*w = a*n - 8*a: the correction is
+;   nn_sum << 3 instead of << 7.
+; - the same tables for larger inputs (MUL 3): each input in parts of at most NN_NIBBLE_MAX,
+;   one pass over the tile's outputs per part (a*w = sum of part*w).
+; - the 8-bit kernels (MUL 0, 1): the unpack tables nn_unlo/nn_unhi turn the packed byte into
+;   the w' = w + 128 of one output (+6 cycles per MAC), the rest as for 8-bit weights.
+; The quarter-square tables are assembled only when a layer uses them (NN_SQUARES).
+;
+; Requantization: acc - (nn_sum << 7) (<< 3 for nibble layers), then negative -> 0; the shift
+; by 8q+r skips q bytes and shifts r bits (right, or left by 8-r into the next byte when r > 4);
+; anything left above the low byte or above activation_max saturates.
 ;
 ; Weight layout in ROM (written by nes/tools/gen_network.py from the shared row-major .bin,
 ; which stays unchanged for the golden model): for each chunk of up to 256 inputs, for each
 ; output j, the chunk's column w'[i][j] as consecutive bytes, so `ldy col_j,x` with X = input
 ; index within the chunk reaches it. Inputs beyond 256 use further chunks with their own code.
+; 4-bit layers: the same with one column per output pair k of bytes (w[i][2k] + 8) |
+; (w[i][2k+1] + 8) << 4 (an odd last output pads with w = 0): half the bytes.
 ;
 ; Accumulators live in zero page as byte planes nn_acc0/1/2 of NN_TILE_MAX entries. A layer
 ; with more outputs than fit is run in tiles of outputs; each tile loops over all inputs.
@@ -62,6 +79,7 @@ nn_sum1: .res 1
 nn_sum2: .res 1
 nn_c:    .res 3         ; nn_sum << 7, subtracted from every accumulator
 nn_t:    .res 3         ; MAC temporary; one accumulator being requantized
+nn_rest = nn_t          ; split nibble MACs: what is left of the input (nn_t is free then)
 nn_acc0: .res NN_TILE_MAX   ; accumulator byte planes: low
 nn_acc1: .res NN_TILE_MAX   ;   middle/high
 .if NN_ANY_24
@@ -76,6 +94,9 @@ nn_scores: .res 10 * NN_SCORE_BYTES     ; planar little-endian scores (see above
 nn_digit:  .res 1                       ; first index of the largest score
 
 .segment "SQTABLES"
+; All tables here are page-aligned (the segment is, and each is a whole number of pages):
+; the pointers into them set only a page or only a low byte, and no lookup crosses a page.
+.if NN_SQUARES
 ; f(k) = floor(k*k/4), k = 0..511 (511 is never read: a + w' <= 510).
 sq_plus_lo:
   .repeat 512, K
@@ -94,6 +115,8 @@ sq_minus_hi:
   .repeat 512, K
     .byte >(((K - 255) * (K - 255)) / 4)
   .endrepeat
+.assert <sq_plus_lo = 0 && <sq_plus_hi = 0 && <sq_minus_lo = 0 && <sq_minus_hi = 0, error, "square tables must be page-aligned: the pointers only set their low byte"
+.endif
 .if NN_PRODUCT_MAX > 0
 ; Product tables for layers whose inputs are small (input.max or the previous layer's
 ; activation_max <= NN_PRODUCT_MAX, chosen by gen_network.py when they fit the PRG):
@@ -112,7 +135,39 @@ prod_hi:
   .endrepeat
 .assert <prod_lo = 0 && <prod_hi = 0, error, "product tables must be page-aligned"
 .endif
-.assert <sq_plus_lo = 0 && <sq_plus_hi = 0 && <sq_minus_lo = 0 && <sq_minus_hi = 0, error, "square tables must be page-aligned: the pointers only set their low byte"
+.if NN_NIBBLE_MAX > 0
+; Nibble product tables for 4-bit layers with small inputs: Y = a packed weight byte
+; b = n0 | n1 << 4 (offset nibbles n = w + 8), page a-1 of nib_lo holds a*n0 and of nib_hi
+; a*n1. Both products fit a byte (a <= 17), so a MAC is one 8-bit add plus a rare carry.
+.assert NN_NIBBLE_MAX <= 17, error, "nibble products must fit a byte: a*15 <= 255"
+nib_lo:
+  .repeat NN_NIBBLE_MAX, A1
+    .repeat 256, B
+      .byte (A1 + 1) * (B & $0F)
+    .endrepeat
+  .endrepeat
+nib_hi:
+  .repeat NN_NIBBLE_MAX, A1
+    .repeat 256, B
+      .byte (A1 + 1) * (B >> 4)
+    .endrepeat
+  .endrepeat
+.assert <nib_lo = 0 && <nib_hi = 0, error, "nibble tables must be page-aligned"
+.endif
+.if NN_UNPACK
+; Unpack tables for 4-bit layers on the 8-bit kernels: packed byte b -> w + 128 of its low
+; (nn_unlo) or high (nn_unhi) offset nibble n = w + 8, i.e. n + 120: the offset-binary w'
+; the quarter-square and product MACs take.
+nn_unlo:
+  .repeat 256, B
+    .byte (B & $0F) + 120
+  .endrepeat
+nn_unhi:
+  .repeat 256, B
+    .byte (B >> 4) + 120
+  .endrepeat
+.assert <nn_unlo = 0, error, "unpack tables must be page-aligned (no page-crossing cycle)"
+.endif
 
 ; ---------------------------------------------------------------------------------------
 ; One multiply-accumulate: acc[J] += f(a+w') - f(|a-w'|), with Y = w' and the pointers set.
@@ -164,15 +219,42 @@ no_carry:
   nn_carry_top J
 .endmacro
 
+;; Nibble-product MAC: acc[J] += a*n with PTR = nn_plo (low nibble) or nn_phi (high nibble)
+;; at page a-1 of nib_lo / nib_hi and Y = the packed byte. The product is one byte, so the
+;; low byte takes a plain add and the upper bytes only a carry. Carry is clear on entry and
+;; on exit (the rare carry path clears it), so no clc per MAC: 14 cycles without a carry.
+.macro nn_macn PTR, J, WIDTH
+  .local done
+  lda nn_acc0+J
+  adc (PTR),y
+  sta nn_acc0+J
+  bcc done
+  clc                   ; (inc leaves C alone)
+  inc nn_acc1+J
+  .if WIDTH = 3
+  bne done
+  inc nn_acc2+J
+  .endif
+done:
+.endmacro
+
 ; ---------------------------------------------------------------------------------------
 ; The input loop of one tile over one chunk of up to 256 inputs (X = input index in the
 ; chunk). Expanded inside a tile's scope: uses its T0 (first output) and TN (outputs).
+; WBITS 8: one column per output. WBITS 4: one column of packed bytes per output pair
+; (outputs 2k, 2k+1 in the low, high nibble), read once per pair by the nibble kernel
+; (MUL 2) or once per output through an unpack table by the 8-bit kernels (MUL 0, 1).
 
-.macro nn_chunk C, NIN, NOUT, WIDTH, WSYM, SRC, PRODUCT
-  .local CI, CLEN, WBASE, next, test, done, sum_done
+.macro nn_chunk C, NIN, NOUT, WIDTH, WSYM, SRC, WBITS, MUL
+  .local CI, CLEN, COLS, WBASE, next, test, done, sum_done, part, last_part, have_part, more
   CI = (C) * 256                              ; first input of this chunk
   CLEN = .min(256, (NIN) - CI)                ; inputs in this chunk
-  WBASE = WSYM + CI * (NOUT)                  ; this chunk's columns
+  .if WBITS = 4
+  COLS = ((NOUT) + 1) / 2                     ; columns: one per output pair
+  .else
+  COLS = (NOUT)
+  .endif
+  WBASE = WSYM + CI * COLS                    ; this chunk's columns
   ldx #0
   jmp test
 next:
@@ -183,7 +265,24 @@ next:
 test:
   lda SRC + CI, x
   beq next                                    ; zero input: nothing to add
-  .if !PRODUCT
+  .if MUL = 3
+  ; Inputs above NN_NIBBLE_MAX go through the nibble MACs in parts of at most
+  ; NN_NIBBLE_MAX (a*w = sum of part*w): a few passes are still faster than the 8-bit kernels.
+  sta nn_rest
+part:
+  lda nn_rest
+  cmp #::NN_NIBBLE_MAX + 1
+  bcc last_part
+  sbc #::NN_NIBBLE_MAX                        ; (carry set) this pass takes NN_NIBBLE_MAX
+  sta nn_rest
+  lda #::NN_NIBBLE_MAX
+  bne have_part                               ; (always)
+last_part:
+  ldy #0                                      ; this pass takes the rest
+  sty nn_rest
+have_part:
+  .endif
+  .if MUL = 0
   sta nn_plo                                  ; pointers to f(a + w') ...
   sta nn_phi
   .endif
@@ -197,11 +296,17 @@ test:
   inc nn_sum2
 sum_done:
   tya
-  .if PRODUCT
+  .if MUL = 1
   clc
   adc #>prod_lo - 1                           ; page a-1 of the product tables
   sta nn_plo+1
   adc #::NN_PRODUCT_MAX                       ; (carry clear: no page number overflows)
+  sta nn_phi+1
+  .elseif MUL >= 2
+  clc
+  adc #>nib_lo - 1                            ; page a-1 of the nibble tables
+  sta nn_plo+1
+  adc #::NN_NIBBLE_MAX                        ; carry stays clear: nn_macn relies on it
   sta nn_phi+1
   .else
   eor #$FF                                    ; ... and to f(|w' - a|): 255 - a
@@ -209,17 +314,45 @@ sum_done:
   sta nn_mhi
   .endif
   .repeat TN, J
-    ldy WBASE + (T0 + J) * CLEN, x            ; w' of input x, output T0+J
-    .if PRODUCT && WIDTH = 2
-      nn_mac16p J
-    .elseif PRODUCT
-      nn_mac24p J
-    .elseif WIDTH = 2
-      nn_mac16 J
+    .if MUL >= 2
+      ; One fetch per pair (and one for a tile that starts on a high nibble).
+      .if J = 0 || ((T0 + J) .MOD 2) = 0
+      ldy WBASE + ((T0 + J) / 2) * CLEN, x    ; offset nibbles of outputs 2k, 2k+1
+      .endif
+      .if ((T0 + J) .MOD 2) = 0
+      nn_macn nn_plo, J, WIDTH
+      .else
+      nn_macn nn_phi, J, WIDTH
+      .endif
     .else
-      nn_mac24 J
+      .if WBITS = 4
+      ldy WBASE + ((T0 + J) / 2) * CLEN, x    ; the pair's packed byte...
+        .if ((T0 + J) .MOD 2) = 0
+      lda nn_unlo, y                          ; ... -> w' = w + 128 of this output
+        .else
+      lda nn_unhi, y
+        .endif
+      tay
+      .else
+      ldy WBASE + (T0 + J) * CLEN, x          ; w' of input x, output T0+J
+      .endif
+      .if MUL = 1 && WIDTH = 2
+        nn_mac16p J
+      .elseif MUL = 1
+        nn_mac24p J
+      .elseif WIDTH = 2
+        nn_mac16 J
+      .else
+        nn_mac24 J
+      .endif
     .endif
   .endrepeat
+  .if MUL = 3
+  lda nn_rest                                 ; another pass for this input?
+  beq more
+  jmp part
+more:
+  .endif
   jmp next
 done:
 .endmacro
@@ -228,11 +361,16 @@ done:
 ; One dense layer, generated per layer by NN_EXPAND_LAYERS (network.inc).
 ;   L layer index; NIN, NOUT sizes; WIDTH accumulator bytes (2 or 3); SHIFT right shift, or
 ;   -1 for the output layer; AMAX clamp; NTILES output tiles; WSYM offset-binary column
-;   table; BSYM planar bias table; SRC input vector; DST activation vector or nn_scores.
+;   table; BSYM planar bias table; SRC input vector; DST activation vector or nn_scores;
+;   WBITS weight bits (8 or 4); MUL the multiplier: 0 quarter squares, 1 product tables,
+;   2 nibble product tables, 3 nibble product tables in parts of at most NN_NIBBLE_MAX
+;   (2 and 3: 4-bit weights only).
 
-.macro nn_dense L, NIN, NOUT, WIDTH, SHIFT, AMAX, NTILES, WSYM, BSYM, SRC, DST, PRODUCT
+.macro nn_dense L, NIN, NOUT, WIDTH, SHIFT, AMAX, NTILES, WSYM, BSYM, SRC, DST, WBITS, MUL
   .assert WIDTH = 2 || WIDTH = 3, error, "accumulators are 16 or 24 bits"
-  .if PRODUCT
+  .assert WBITS = 8 || WBITS = 4, error, "weights are 8 or 4 bits"
+  .assert MUL <= 1 || (MUL <= 3 && WBITS = 4), error, "nibble products need 4-bit weights"
+  .if MUL
   lda #0                ; product tables: the pointers' low bytes are 0, the page is per input
   sta nn_plo
   sta nn_phi
@@ -272,10 +410,24 @@ done:
     sta nn_sum2
 
     .repeat ((NIN) + 255) / 256, C
-      nn_chunk C, NIN, NOUT, WIDTH, WSYM, SRC, PRODUCT
+      nn_chunk C, NIN, NOUT, WIDTH, WSYM, SRC, WBITS, MUL
     .endrepeat
 
-    ; nn_c = nn_sum << 7: the -128*a terms of the offset-binary weights.
+    .if MUL >= 2
+    ; nn_c = nn_sum << 3: the -8*a terms of the offset nibbles n = w + 8.
+    lda nn_sum0
+    sta nn_c
+    lda nn_sum1
+    sta nn_c+1
+    lda nn_sum2
+    sta nn_c+2
+    .repeat 3
+    asl nn_c
+    rol nn_c+1
+    rol nn_c+2
+    .endrepeat
+    .else
+    ; nn_c = nn_sum << 7: the -128*a terms of the offset-binary weights w' = w + 128.
     lda nn_sum2
     lsr a
     lda nn_sum1
@@ -287,6 +439,7 @@ done:
     lda #0
     ror a
     sta nn_c
+    .endif
 
     ; Finish each output of the tile: subtract nn_c, then store the score, or requantize.
     ldx #TN - 1
@@ -379,7 +532,8 @@ done:
 
 ;;
 ; Runs the whole network: nn_input -> nn_act0/1 -> nn_scores, nn_digit.
-; Clobbers A, X, Y and the nn_* work variables. Takes about 50 cycles per non-zero MAC.
+; Clobbers A, X, Y and the nn_* work variables. Takes about 16-50 cycles per non-zero MAC
+; (nibble products .. quarter squares).
 .proc nn_run
   NN_EXPAND_LAYERS
 

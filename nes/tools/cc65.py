@@ -127,17 +127,23 @@ def default_ui() -> dict:
 
 
 def build_rom(
-    manifest: Path, out_dir: Path, chr_dir: Path | None = None, name: str = "nnrom", ui: dict | None = None
+    manifest: Path,
+    out_dir: Path,
+    chr_dir: Path | None = None,
+    name: str = "nnrom",
+    ui: dict | None = None,
+    network_options: dict | None = None,
 ) -> LinkOutputs:
     """Everything in one call (for tests and scripts): generate, assemble in order, link.
 
     out_dir receives gen/ (network sources, ui.inc, chr.bin/chr.inc), obj/ and <name>.nes with
-    its .dbg/.map/.labels. `ui` defaults to config.yaml's ui section."""
+    its .dbg/.map/.labels. `ui` defaults to config.yaml's ui section; `network_options` are
+    keyword arguments of gen_network.generate (e.g. forced multipliers)."""
     from nes.tools import gen_chr, gen_network, gen_ui
 
     out_dir = Path(out_dir)
     gen_dir = out_dir / "gen"
-    gen_network.generate(Path(manifest), gen_dir)
+    gen_network.generate(Path(manifest), gen_dir, **(network_options or {}))
     gen_ui.generate(Path(manifest), gen_dir, ui if ui is not None else default_ui())
     if chr_dir is None:
         chr_dir = gen_dir

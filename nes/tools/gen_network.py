@@ -5,9 +5,13 @@
 Writes into OUTDIR:
 - network.inc: sizes, shifts, widths and one `nn_dense` macro call per layer (inference.s);
 - network.s: the tables, `.incbin`'d by path, with exported labels;
-- layer<i>_weights.rom.bin: the weights re-laid for the kernel: offset-binary (w ^ $80),
-  column per output, chunked by 256 inputs. The shared row-major .bin stays unchanged
-  (the golden model reads it); the bias .bin is included as it is.
+- layer<i>_weights.rom.bin: the weights re-laid for the kernel, chunked by 256 inputs:
+  8-bit layers offset-binary (w ^ $80), one column per output; 4-bit layers offset nibbles
+  (w + 8), one column of packed bytes per output pair (see `rom_weights`). The shared
+  row-major .bin stays unchanged (the golden model reads it); the bias .bin is included as it is.
+
+It also picks each layer's multiplier (`choose_multipliers`): quarter squares, product tables
+or, for 4-bit layers with small inputs, nibble product tables, as the PRG allows.
 
 Everything comes from the manifest and the templates in nes/templates/; nothing is retyped.
 """
@@ -30,8 +34,18 @@ ZP_ACC_BUDGET = 192  # zero-page bytes for the accumulator planes (the rest: poi
 CHUNK = 256  # inputs per X-indexed chunk
 PRG_SIZE = 0x8000
 PRODUCT_INPUT_MAX = 64  # first-layer product tables only for inputs up to this (2 pages per value)
-FIXED_PRG = 2048 + 512  # quarter-square tables + init/nmi/pads/main/argmax (~450)
+NIBBLE_INPUT_MAX = 17  # nibble products a*n (n <= 15) fit a byte up to a = 17 (2 pages per value)
+FIXED_PRG = 512  # init/nmi/pads/main/argmax (~450)
+SQUARE_TABLES = 2048  # quarter squares, only when some layer uses them
+UNPACK_TABLES = 512  # 4-bit layers on the 8-bit kernels
 PRG_MARGIN = 0  # the estimate is already high by ~150-200 bytes (measured on 3 nets)
+
+# Multipliers (the MUL argument of nn_dense in inference.s). SPLIT: nibble tables for a 4-bit
+# layer whose inputs exceed nibble_max, each input taken in parts of at most nibble_max.
+SQUARES, PRODUCTS, NIBBLES, SPLIT = 0, 1, 2, 3
+# Cycles per non-zero MAC, 16-bit accumulators (measured in cynes, see nes/README.md): the
+# cost model `choose_multipliers` minimises. Keys: (weight bits, multiplier).
+MAC_CYCLES = {(8, SQUARES): 54, (8, PRODUCTS): 29, (4, SQUARES): 60, (4, PRODUCTS): 35, (4, NIBBLES): 18}
 
 
 class NetworkError(ValueError):
@@ -49,14 +63,34 @@ class LayerPlan:
     tiles: int
     weights_file: Path
     bias_file: Path
+    weight_bits: int = 8  # 8, or 4: packed two to a byte in the .bin and in ROM
+
+    @property
+    def weight_bytes(self) -> int:
+        return self.inputs * (self.outputs if self.weight_bits == 8 else -(-self.outputs // 2))
 
 
-def rom_weights(weights) -> bytes:
-    """Row-major int8 [input][output] -> offset-binary columns per 256-input chunk."""
+def rom_weights(weights, bits: int = 8) -> bytes:
+    """Row-major [input][output] weights (any integer dtype, unpacked) -> the ROM layout.
+
+    Chunks of 256 inputs; in each chunk one column per output (8 bits: w' = w + 128 = w ^ $80)
+    or per output pair (4 bits: byte (w[2k] + 8) | (w[2k+1] + 8) << 4, an odd last output
+    padded with w = 0), so `ldy column,x` with X = input index within the chunk reaches it."""
     import numpy as np
 
-    offset = (weights.astype(np.int16) + 128).astype(np.uint8)  # == w ^ 0x80
-    parts = [offset[start : start + CHUNK].T.tobytes() for start in range(0, weights.shape[0], CHUNK)]
+    weights = np.asarray(weights, dtype=np.int16)
+    if bits == 8:
+        columns = (weights + 128).astype(np.uint8)
+    elif bits == 4:
+        if weights.size and (weights.min() < -8 or weights.max() > 7):
+            raise NetworkError("4-bit weights must lie in -8..7")
+        inputs, outputs = weights.shape
+        nibbles = np.full((inputs, outputs + outputs % 2), 8, dtype=np.uint8)
+        nibbles[:, :outputs] = weights + 8
+        columns = nibbles[:, 0::2] | (nibbles[:, 1::2] << 4)
+    else:
+        raise NetworkError(f"weight_bits {bits}: the engine does 8 or 4")
+    parts = [columns[start : start + CHUNK].T.tobytes() for start in range(0, weights.shape[0], CHUNK)]
     return b"".join(parts)
 
 
@@ -84,6 +118,9 @@ def plan(manifest: dict, export_dir: Path, zp_budget: int = ZP_ACC_BUDGET) -> tu
             raise NetworkError(f"hidden layer {position} has no shift")
         if not last and not 0 <= entry["activation_max"] <= 255:
             raise NetworkError(f"layer {position}: activation_max must fit a byte")
+        weight_bits = int(entry.get("weight_bits", 8))
+        if weight_bits not in (4, 8):
+            raise NetworkError(f"layer {position}: weight_bits {weight_bits} (the engine does 8 or 4)")
         tiles = -(-entry["outputs"] // tile_max)
         plans.append(
             LayerPlan(
@@ -96,24 +133,58 @@ def plan(manifest: dict, export_dir: Path, zp_budget: int = ZP_ACC_BUDGET) -> tu
                 tiles=tiles,
                 weights_file=export_dir / entry["weights"]["file"],
                 bias_file=export_dir / entry["bias"]["file"],
+                weight_bits=weight_bits,
             )
         )
         expected_inputs = entry["outputs"]
     return plans, tile_max
 
 
-def code_bytes(p: LayerPlan, product: bool) -> int:
+def code_bytes(p: LayerPlan, mul: int) -> int:
     """Bytes of unrolled code for one layer (an over-estimate: see the macros in inference.s)."""
-    mac = (16 if product else 27) + (4 if p.width == 3 else 0)
+    if p.weight_bits == 8:
+        mac = 16 if mul == PRODUCTS else 27
+    elif mul in (NIBBLES, SPLIT):
+        mac = 13  # a fetch per pair (3) + 11 per nibble
+    else:
+        mac = (16 if mul == PRODUCTS else 27) + 4  # + lda unpack,y / tay
+    mac += 4 if p.width == 3 else 0
     chunks = -(-p.inputs // CHUNK)
-    per_tile = 140  # bias init, sum, finish loop
+    per_tile = 140 + (30 if mul in (NIBBLES, SPLIT) else 0)  # bias init, sum, correction, finish loop
     return 20 + p.tiles * (per_tile + chunks * 50) + chunks * p.outputs * mac
 
 
-def prg_estimate(plans: list[LayerPlan], product_layers: set[int], reserved: int = 0) -> int:
-    tables = sum(p.inputs * p.outputs + p.outputs * p.width for p in plans)
-    code = sum(code_bytes(p, p.index in product_layers) for p in plans)
-    return FIXED_PRG + reserved + tables + code
+@dataclass(frozen=True)
+class Multipliers:
+    """What `choose_multipliers` picked: table sizes and each layer's multiplier."""
+
+    product_max: int  # product tables for input values 1..product_max (0: none)
+    nibble_max: int  # nibble product tables for input values 1..nibble_max (0: none)
+    layers: tuple[int, ...]  # SQUARES, PRODUCTS, NIBBLES or SPLIT per layer
+
+    @property
+    def squares(self) -> bool:
+        return SQUARES in self.layers
+
+    def unpack(self, plans: list[LayerPlan]) -> bool:
+        """4-bit layers on the 8-bit kernels read their weights through the unpack tables."""
+        return any(p.weight_bits == 4 and m in (SQUARES, PRODUCTS) for p, m in zip(plans, self.layers, strict=True))
+
+    def table_bytes(self, plans: list[LayerPlan]) -> int:
+        return (
+            SQUARE_TABLES * self.squares
+            + UNPACK_TABLES * self.unpack(plans)
+            + 512 * self.product_max
+            + 512 * self.nibble_max
+        )
+
+
+def prg_estimate(plans: list[LayerPlan], multipliers: Multipliers, reserved: int = 0) -> int:
+    """PRG bytes of the whole cartridge: fixed code, `reserved` (the UI), multiply tables,
+    weights and biases, and the unrolled layer code."""
+    tables = sum(p.weight_bytes + p.outputs * p.width for p in plans)
+    code = sum(code_bytes(p, m) for p, m in zip(plans, multipliers.layers, strict=True))
+    return FIXED_PRG + reserved + multipliers.table_bytes(plans) + tables + code
 
 
 def input_ranges(plans: list[LayerPlan], input_max: int) -> list[int]:
@@ -121,20 +192,69 @@ def input_ranges(plans: list[LayerPlan], input_max: int) -> list[int]:
     return [input_max, *(p.activation_max for p in plans[:-1])]
 
 
-def choose_products(plans: list[LayerPlan], input_max: int, reserved: int = 0) -> tuple[int, set[int]]:
-    """Product tables (a*w' in one lookup per byte: ~30 instead of ~52 cycles per MAC) for the
-    layers whose inputs never exceed a limit T <= PRODUCT_INPUT_MAX; they cost 512 bytes per
-    input value. Picks the T that covers the most MACs and still fits the PRG (estimate)."""
+def mac_cycles(weight_bits: int, mul: int, input_range: int, nibble_max: int) -> float:
+    """Estimated cycles per non-zero MAC; SPLIT assumes inputs spread evenly over 1..range."""
+    if mul == SPLIT:
+        passes = (1 + -(-input_range // nibble_max)) / 2
+        return MAC_CYCLES[(4, NIBBLES)] * passes
+    return MAC_CYCLES[(weight_bits, mul)]
+
+
+def assign(plans: list[LayerPlan], ranges: list[int], product_max: int, nibble_max: int) -> Multipliers:
+    """The fastest multiplier each layer can use with tables for 1..product_max, 1..nibble_max."""
+    layers = []
+    for p, r in zip(plans, ranges, strict=True):
+        options = [SQUARES]
+        if r <= product_max:
+            options.append(PRODUCTS)
+        if p.weight_bits == 4 and nibble_max:
+            options.append(NIBBLES if r <= nibble_max else SPLIT)
+        layers.append(min(options, key=lambda m, p=p, r=r: mac_cycles(p.weight_bits, m, r, nibble_max)))
+    # Tables no layer reads are left out.
+    return Multipliers(
+        product_max if PRODUCTS in layers else 0,
+        nibble_max if NIBBLES in layers or SPLIT in layers else 0,
+        tuple(layers),
+    )
+
+
+def estimated_cycles(plans: list[LayerPlan], multipliers: Multipliers, ranges: list[int]) -> float:
+    """The cost model: every MAC at its kernel's cycles (zeros are skipped alike by all)."""
+    return sum(
+        p.inputs * p.outputs * mac_cycles(p.weight_bits, m, r, multipliers.nibble_max)
+        for p, m, r in zip(plans, multipliers.layers, ranges, strict=True)
+    )
+
+
+def choose_multipliers(
+    plans: list[LayerPlan], input_max: int, reserved: int = 0, product_tables: bool = True
+) -> Multipliers:
+    """Each layer's multiplier. Product tables (a*w' in one lookup per byte: ~29 instead of ~54
+    cycles per MAC) serve the layers whose inputs never exceed a limit T <= PRODUCT_INPUT_MAX
+    and cost 512 bytes per input value; nibble tables (a 4-bit layer's two weights a byte, ~18
+    cycles per MAC) serve 4-bit layers with inputs up to N <= NIBBLE_INPUT_MAX, 512 bytes per
+    value, and larger inputs in parts of at most N (SPLIT); the 2 KiB quarter squares only go
+    in when a layer still needs them. Picks the (T, N) with the fewest estimated cycles that
+    fits the PRG (estimate); ties: fewer bytes."""
     ranges = input_ranges(plans, input_max)
-    best: tuple[int, int, set[int]] = (0, 0, set())
-    for limit in sorted({r for r in ranges if 1 <= r <= PRODUCT_INPUT_MAX}):
-        layers = {p.index for p, r in zip(plans, ranges, strict=True) if r <= limit}
-        if prg_estimate(plans, layers, reserved) + 512 * limit + PRG_MARGIN > PRG_SIZE:
-            continue
-        covered = sum(plans[i].inputs * plans[i].outputs for i in layers)
-        if covered > best[0]:
-            best = (covered, limit, layers)
-    return best[1], best[2]
+    slowest = assign(plans, ranges, 0, 0)
+    if not product_tables:
+        return slowest
+    limits_p = [0, *sorted({r for r in ranges if 1 <= r <= PRODUCT_INPUT_MAX})]
+    four_bit = [r for p, r in zip(plans, ranges, strict=True) if p.weight_bits == 4]
+    # N = a range itself, or the fewest pages that take a larger range in as few parts as 17 do.
+    limits_n = [0, *sorted({-(-r // -(-r // NIBBLE_INPUT_MAX)) for r in four_bit if r >= 1})]
+    best: tuple[float, int, Multipliers] | None = None
+    for limit_p in limits_p:
+        for limit_n in limits_n:
+            candidate = assign(plans, ranges, limit_p, limit_n)
+            size = prg_estimate(plans, candidate, reserved)
+            if size + PRG_MARGIN > PRG_SIZE:
+                continue
+            key = (estimated_cycles(plans, candidate, ranges), size)
+            if best is None or key < best[:2]:
+                best = (*key, candidate)
+    return best[2] if best else slowest
 
 
 def rom_weights_name(index: int) -> str:
@@ -157,9 +277,29 @@ def _asm_path(path: Path) -> str:
     return text
 
 
+def check_multipliers(plans: list[LayerPlan], input_max: int, m: Multipliers) -> None:
+    """Reject multipliers the engine cannot run (for `generate(multipliers=...)`)."""
+    if len(m.layers) != len(plans) or not 0 <= m.product_max <= 255 or not 0 <= m.nibble_max <= NIBBLE_INPUT_MAX:
+        raise NetworkError(f"bad multipliers {m}")
+    for p, mul, r in zip(plans, m.layers, input_ranges(plans, input_max), strict=True):
+        ok = {
+            SQUARES: True,
+            PRODUCTS: r <= m.product_max,
+            NIBBLES: p.weight_bits == 4 and r <= m.nibble_max,
+            SPLIT: p.weight_bits == 4 and m.nibble_max >= 1,
+        }.get(mul, False)
+        if not ok:
+            raise NetworkError(f"layer {p.index} ({p.weight_bits}-bit, inputs up to {r}) cannot use multiplier {mul}")
+
+
 def generate(
-    manifest_path: Path, out_dir: Path, zp_budget: int = ZP_ACC_BUDGET, product_tables: bool = True
+    manifest_path: Path,
+    out_dir: Path,
+    zp_budget: int = ZP_ACC_BUDGET,
+    product_tables: bool = True,
+    multipliers: Multipliers | None = None,
 ) -> list[Path]:
+    """Write the generated sources; `multipliers` overrides `choose_multipliers` (tests)."""
     manifest_path = Path(manifest_path)
     out_dir = Path(out_dir)
     manifest = json.loads(manifest_path.read_text())
@@ -167,37 +307,41 @@ def generate(
     from nes.tools.gen_ui import UI_PRG, support
 
     reserved = UI_PRG if support(manifest)[0] else 0  # the drawing UI's code and data
-    product_max, product_layers = (
-        choose_products(plans, int(manifest["input"]["max"]), reserved) if product_tables else (0, set())
-    )
+    input_max = int(manifest["input"]["max"])
+    if multipliers is None:
+        multipliers = choose_multipliers(plans, input_max, reserved, product_tables)
+    check_multipliers(plans, input_max, multipliers)
 
     constants, imports, calls, exports, tables = [], [], [], [], []
-    import numpy as np
+    from export.golden import unpack_weights
 
-    for p in plans:
-        weights = np.frombuffer(p.weights_file.read_bytes(), dtype=np.int8)
-        if weights.size != p.inputs * p.outputs:
-            raise NetworkError(f"{p.weights_file}: {weights.size} bytes, expected {p.inputs * p.outputs}")
+    for p, mul in zip(plans, multipliers.layers, strict=True):
+        data = p.weights_file.read_bytes()
+        if len(data) != p.weight_bytes:
+            raise NetworkError(
+                f"{p.weights_file}: {len(data)} bytes, expected {p.weight_bytes} ({p.weight_bits}-bit weights)"
+            )
         if p.bias_file.stat().st_size != p.outputs * p.width:
             raise NetworkError(f"{p.bias_file}: expected {p.outputs * p.width} bytes")
         rom = out_dir / rom_weights_name(p.index)
-        write_bytes(rom, rom_weights(weights.reshape(p.inputs, p.outputs)))
+        write_bytes(rom, rom_weights(unpack_weights(data, p.inputs, p.outputs, p.weight_bits), p.weight_bits))
 
         name = f"nn_l{p.index}"
         constants.append(
             f"{name.upper()}_INPUTS = {p.inputs}\n{name.upper()}_OUTPUTS = {p.outputs}\n"
-            f"{name.upper()}_ACC_BYTES = {p.width}\n{name.upper()}_SHIFT = {p.shift}"
+            f"{name.upper()}_ACC_BYTES = {p.width}\n{name.upper()}_SHIFT = {p.shift}\n"
+            f"{name.upper()}_WEIGHT_BITS = {p.weight_bits}\n{name.upper()}_MUL = {mul}"
         )
         imports.append(f".import {name}_weights, {name}_bias")
         source = "nn_input" if p.index == 0 else f"nn_act{(p.index - 1) % 2}"
         dest = "nn_scores" if p.shift < 0 else f"nn_act{p.index % 2}"
         calls.append(
             f"  nn_dense {p.index}, {p.inputs}, {p.outputs}, {p.width}, {p.shift}, {p.activation_max}, "
-            f"{p.tiles}, {name}_weights, {name}_bias, {source}, {dest}, {int(p.index in product_layers)}"
+            f"{p.tiles}, {name}_weights, {name}_bias, {source}, {dest}, {p.weight_bits}, {mul}"
         )
         exports.append(f".export {name}_weights, {name}_bias")
         tables.append(
-            f'{name}_weights:  ; {p.inputs} x {p.outputs}\n  .incbin "{_asm_path(rom)}"\n'
+            f'{name}_weights:  ; {p.inputs} x {p.outputs}, {p.weight_bits}-bit\n  .incbin "{_asm_path(rom)}"\n'
             f'{name}_bias:     ; {p.outputs} x {p.width} bytes, planar\n  .incbin "{_asm_path(p.bias_file)}"'
         )
 
@@ -211,7 +355,10 @@ def generate(
         "score_bytes": plans[-1].width,
         "tile_max": tile_max,
         "any_24": int(any(p.width == 3 for p in plans)),
-        "product_max": product_max,
+        "product_max": multipliers.product_max,
+        "nibble_max": multipliers.nibble_max,
+        "squares": int(multipliers.squares),
+        "unpack": int(multipliers.unpack(plans)),
         "layer_constants": "\n".join(constants),
         "imports": "\n".join(imports),
         "layer_calls": "\n".join(calls),
