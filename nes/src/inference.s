@@ -88,10 +88,18 @@ nn_acc2: .res NN_TILE_MAX   ;   high byte of 24-bit layers
 
 .segment "BSS"
 nn_input:  .res NN_INPUT_COUNT          ; the network input, uint8, 0..NN_INPUT_MAX
-nn_act0:   .res NN_ACT_MAX              ; hidden activations, layers 0, 2, 4...
-nn_act1:   .res NN_ACT_MAX              ; hidden activations, layers 1, 3, 5...
 nn_scores: .res 10 * NN_SCORE_BYTES     ; planar little-endian scores (see above)
 nn_digit:  .res 1                       ; first index of the largest score
+
+; Hidden activations: layer 0 reads nn_input and writes nn_act0, layer 1 reads nn_act0 and
+; writes nn_act1, layer 2 reads nn_act1 and writes nn_act0 (or nn_scores), ... Each buffer is
+; sized to the largest layer it holds and placed by gen_ui.ram_layout (network.inc): in the low
+; stack page (STACKBSS, $0100-$01BF, below the 64 bytes the stack may use) when it fits there,
+; else in BSS. nn_input is never overwritten: it still holds the input after a run.
+.segment NN_ACT0_SEGMENT
+nn_act0:   .res NN_ACT0_BYTES           ; hidden activations, layers 0, 2, 4...
+.segment NN_ACT1_SEGMENT
+nn_act1:   .res NN_ACT1_BYTES           ; hidden activations, layers 1, 3, 5...
 
 .segment "SQTABLES"
 ; All tables here are page-aligned (the segment is, and each is a whole number of pages):

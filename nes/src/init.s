@@ -1,11 +1,21 @@
 ; init.s: power-on / reset. Puts the CPU, PPU and APU in a known state, waits for the PPU
 ; to warm up, clears all 2 KiB of RAM (a real console powers on with garbage, and a reset
-; keeps whatever was there), then jumps to main.
+; keeps whatever was there), paints the free part of the stack page, then jumps to main.
+;
+; Stack painting: every byte of the stack page above the STACKBSS buffers (nrom256.cfg) is
+; set to STACK_PAINT, so the lowest byte that no longer holds it shows the deepest the stack
+; has ever been (a debugger's memory view, or tests/test_nes_ram.py). A pushed byte equal to
+; STACK_PAINT hides itself; return addresses' high bytes ($80-$FF) never do.
 
 .include "nes.inc"
 
 .import main, nmi_handler
-.export reset_handler, irq_handler
+.import __STACKBSS_RUN__, __STACKBSS_SIZE__
+.export reset_handler, irq_handler, STACK_PAINT
+
+STACK_PAINT = $5A
+
+.segment "STACKBSS"     ; (declared here so the segment and its symbols exist even when empty)
 
 .segment "CODE"
 
@@ -44,7 +54,14 @@ clear_ram:
   inx
   bne clear_ram
   ; The stack page was cleared too: harmless, nothing has been pushed yet (we never
-  ; returned from anything). Hide all sprites: Y = $FF is below the screen.
+  ; returned from anything). Paint the stack's part of it (from the end of STACKBSS to $01FF).
+  ldx #<(__STACKBSS_RUN__ + __STACKBSS_SIZE__)
+  lda #STACK_PAINT
+paint_stack:
+  sta $0100,x
+  inx
+  bne paint_stack
+  ; Hide all sprites: Y = $FF is below the screen. (X = 0 again.)
   lda #$FF
 clear_oam:
   sta $0200,x

@@ -30,6 +30,12 @@
 .export ui_frame, ui_setup, ui_poll, ui_finish
 .exportzp cur_x, cur_y, ui_clears, res_stage, ui_from_canvas
 .export ui_bars, ui_winner, ui_have, ui_classified
+.import __BSS_SIZE__, __STACKBSS_SIZE__
+
+; gen_ui.ram_layout decides whether the canvas fits RAM from exact byte counts; ld65 checks
+; them here (evaluated at link time), so a changed buffer cannot go unnoticed.
+.assert __BSS_SIZE__ = RAM_BSS_BYTES, lderror, "BSS ($0300-$07FF) differs from gen_ui.ram_layout: update SYSTEM_BSS / CANVAS_BSS in nes/tools/gen_ui.py"
+.assert __STACKBSS_SIZE__ = RAM_STACK_BYTES, lderror, "STACKBSS differs from gen_ui.ram_layout (nes/tools/gen_ui.py)"
 
 CANVAS_SIDE = 28
 CANVAS_COL  = 2             ; canvas tile column / row on the screen

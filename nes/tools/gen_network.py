@@ -304,9 +304,10 @@ def generate(
     out_dir = Path(out_dir)
     manifest = json.loads(manifest_path.read_text())
     plans, tile_max = plan(manifest, manifest_path.parent, zp_budget)
-    from nes.tools.gen_ui import UI_PRG, support
+    from nes.tools.gen_ui import UI_PRG, ram_layout, support
 
     reserved = UI_PRG if support(manifest)[0] else 0  # the drawing UI's code and data
+    ram = ram_layout(manifest, canvas=bool(reserved))  # the activation buffers' sizes and places
     input_max = int(manifest["input"]["max"])
     if multipliers is None:
         multipliers = choose_multipliers(plans, input_max, reserved, product_tables)
@@ -345,13 +346,15 @@ def generate(
             f'{name}_bias:     ; {p.outputs} x {p.width} bytes, planar\n  .incbin "{_asm_path(p.bias_file)}"'
         )
 
-    hidden = [p.outputs for p in plans[:-1]]
     fields = {
         "manifest": manifest_path.as_posix(),
         "layer_count": len(plans),
         "input_count": manifest["input"]["count"],
         "input_max": manifest["input"]["max"],
-        "act_max": max(hidden, default=1),
+        "act0": ram.act0,
+        "act1": ram.act1,
+        "act0_segment": ram.segments[0],
+        "act1_segment": ram.segments[1],
         "score_bytes": plans[-1].width,
         "tile_max": tile_max,
         "any_24": int(any(p.width == 3 for p in plans)),

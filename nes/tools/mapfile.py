@@ -10,8 +10,9 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-AREA_SIZES = {"PRG": 0x8000, "CHR": 0x2000, "ZP": 0x100, "RAM": 0x500}
+AREA_SIZES = {"PRG": 0x8000, "CHR": 0x2000, "ZP": 0x100, "RAM": 0x500, "STACKRAM": 0xC0}
 SEGMENT_AREA = {
+    "STACKBSS": "STACKRAM",
     "INESHDR": "HEADER",
     "SQTABLES": "PRG",
     "CODE": "PRG",
@@ -26,6 +27,10 @@ SEGMENT_AREA = {
 SHRINK_HINT = (
     "shrink the model: model.hidden (fewer or smaller hidden layers), preprocess.size "
     "(7 or 14 instead of 28: fewer inputs), or quantize.* (e.g. quantize.weight_bits)"
+)
+RAM_HINT = (
+    "RAM: every hidden unit takes one byte (nn_act0 holds hidden layers 0, 2.., nn_act1 layers 1, 3..; "
+    "STACKRAM is the low stack page, RAM $0300-$07FF): use fewer hidden units (model.hidden)"
 )
 
 
@@ -56,7 +61,7 @@ def read_segments(path: Path) -> dict[str, Segment]:
 
 
 def budget(path: Path) -> dict[str, dict[str, int]]:
-    """Bytes used and free per memory area (PRG, CHR, ZP, RAM), from the segment sizes.
+    """Bytes used and free per memory area (PRG, CHR, ZP, RAM, STACKRAM), from the segment sizes.
 
     PRG 'used' counts the alignment padding before page-aligned segments as used."""
     segments = read_segments(path)
@@ -105,13 +110,15 @@ def explain_link_error(message: str) -> str:
         lines.append(f"The cartridge does not fit: segment {segment} overflows memory area {area} by {over} bytes.")
     if not found:
         lines.append("The cartridge does not fit: a memory area overflows (see above).")
+    if any(area in ("RAM", "STACKRAM", "ZP") for _, area, _ in found):
+        lines.append(RAM_HINT)
     lines.append(SHRINK_HINT)
     return "\n".join(lines)
 
 
 def format_budget(report: dict[str, dict[str, int]]) -> str:
     return "\n".join(
-        f"{area:4} {v['used']:6} bytes used, {v['free']:6} free of {v['size']}" for area, v in report.items()
+        f"{area:8} {v['used']:6} bytes used, {v['free']:6} free of {v['size']}" for area, v in report.items()
     )
 
 

@@ -1,0 +1,245 @@
+"""RAM: the drawing canvas beside 14x14 4-bit networks up to 196-128-64-10.
+
+The hidden activations live in the low stack page (STACKBSS, $0100-$01BF) when they fit, the
+stack keeps $01C0-$01FF; gen_ui.ram_layout predicts every RAM byte and the link checks the
+prediction. Synthetic 4-bit networks (export/'s format) with the manifest of the 14x14 preset
+(3 levels, deskew, centre) are driven with buttons, bit-exact against export/golden.py."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from export import golden
+from nes.tools import cc65, gen_ui, mapfile
+from nes.tools.ui_driver import DIGITS, SELECT, START, Ui, shown_digit
+from tests.conftest import TinyBuild
+from tests.conftest_nes import LayerSpec, NesBuild, structured_inputs
+from tests.test_nes_inference import compare
+from tests.test_nes_int4 import write_network4
+from tests.test_nes_ui import random_buttons
+from training.config import PreprocessConfig
+from training.preprocess import preprocess
+
+PRE14 = PreprocessConfig(size=14, resize="area", levels=3, deskew=True, center=True)
+STACK_MARGIN = 24  # bytes the deepest measured stack use must leave free in the reserve
+
+
+def write_ui_network(out: Path, hidden: list[int], seed: int) -> Path:
+    """196-hidden-10, all weights 4-bit, activations 0..15 (activation_bits 4), inputs 0..8,
+    with the manifest's input section of PRE14 (so the canvas UI can feed it)."""
+    shape = [196, *hidden, 10]
+    shifts = [4, *([5] * (len(hidden) - 1))]  # activations spread over 0..15 on drawn digits
+    layers = zip(shape[:-2], hidden, shifts, strict=True)
+    specs = [LayerSpec(n, m, 16, shift, activation_max=15) for n, m, shift in layers]
+    specs.append(LayerSpec(shape[-2], 10, 16, None))
+    export = write_network4(out, specs, [4] * len(specs), 8, seed=seed)
+    manifest_path = export / golden.MANIFEST_FILE
+    manifest = json.loads(manifest_path.read_text())
+    manifest["input"].update(size=14, levels=3, resize="area", deskew=True, center=True, shift=0)
+    manifest_path.write_text(json.dumps(manifest, indent=2))
+    return manifest_path
+
+
+def build_ui14(tmp: Path, name: str, hidden: list[int], seed: int = 40) -> NesBuild:
+    manifest_path = write_ui_network(tmp / name / "export", hidden, seed)
+    outputs = cc65.build_rom(manifest_path, tmp / name / "nes", name=name)
+    return NesBuild(manifest_path.parent, outputs.rom, golden.load(manifest_path.parent))
+
+
+@pytest.fixture(scope="module")
+def ui14(tmp_path_factory: pytest.TempPathFactory) -> dict[str, NesBuild]:
+    tmp = tmp_path_factory.mktemp("ram")
+    return {"128-32": build_ui14(tmp, "h128_32", [128, 32]), "128-64": build_ui14(tmp, "h128_64", [128, 64])}
+
+
+def manifest(build: NesBuild) -> dict:
+    return json.loads((build.export_dir / golden.MANIFEST_FILE).read_text())
+
+
+def test_ram_sizes_match_the_link_config() -> None:
+    """gen_ui's area sizes are the ones nrom256.cfg gives ld65."""
+    cfg = cc65.LINK_CONFIG.read_text()
+    pattern = r"^\s*(\w+):\s*start = \$(\w+),\s*size = \$(\w+)"
+    areas = {m[1]: (int(m[2], 16), int(m[3], 16)) for m in re.finditer(pattern, cfg, re.MULTILINE)}
+    assert areas["STACKRAM"] == (0x100, gen_ui.STACK_RAM)
+    assert areas["RAM"] == (0x300, gen_ui.RAM_BSS)
+    assert gen_ui.STACK_RESERVE == 64 and mapfile.AREA_SIZES["STACKRAM"] == gen_ui.STACK_RAM
+
+
+def _manifest(hidden: list[int], acc_bits: int = 16, count: int = 196) -> dict:
+    shape = [count, *hidden, 10]
+    layers = [{"outputs": m, "accumulator_bits": acc_bits} for m in shape[1:]]
+    inp = {"count": count, "size": 14, "levels": 3, "resize": "area", "deskew": True, "center": True, "shift": 0}
+    return {"input": inp, "layers": layers}
+
+
+def test_ram_layout() -> None:
+    """Each activation buffer takes its largest layer; the stack page takes as much as fits."""
+    fixed = gen_ui.SYSTEM_BSS + gen_ui.CANVAS_BSS + 196 + 20 + 1
+    ram = gen_ui.ram_layout(_manifest([128, 32]), canvas=True)
+    assert (ram.act0, ram.act1, ram.segments, ram.stack, ram.bss) == (128, 32, ("STACKBSS",) * 2, 160, fixed)
+    ram = gen_ui.ram_layout(_manifest([128, 64, 16]), canvas=True)  # layers 0 and 2 share nn_act0
+    assert (ram.act0, ram.act1, ram.stack, ram.over) == (128, 64, 192, 0)
+    ram = gen_ui.ram_layout(_manifest([60, 150]), canvas=True)  # only the larger one fits
+    assert ram.segments == ("BSS", "STACKBSS") and ram.bss == fixed + 60
+    ram = gen_ui.ram_layout(_manifest([200, 100]), canvas=False)  # only the smaller one fits
+    assert ram.segments == ("BSS", "STACKBSS") and ram.stack == 100
+    ram = gen_ui.ram_layout(_manifest([256, 256], acc_bits=24), canvas=False)
+    assert ram.segments == ("BSS", "BSS") and ram.bss == gen_ui.SYSTEM_BSS + 196 + 512 + 31
+    assert gen_ui.ram_layout(_manifest([]), canvas=False).act0 == 0  # a single layer: no buffers
+
+
+@pytest.mark.parametrize("hidden", [[128, 32], [96, 32], [128, 64], [160, 30], [128, 64, 64]])
+def test_14x14_targets_keep_the_canvas(hidden: list[int]) -> None:
+    assert gen_ui.support(_manifest(hidden)) == (True, "")
+
+
+def test_too_big_says_by_how_much() -> None:
+    ok, reason = gen_ui.support(_manifest([160, 64]))  # 160 in the stack page, 64 beside the canvas
+    assert not ok
+    over = gen_ui.ram_layout(_manifest([160, 64]), canvas=True).over
+    assert over == 34
+    assert f"{over} more than its 1280" in reason and f"use {over} fewer hidden units" in reason
+    assert "model.hidden [160, 64]" in reason
+
+
+@pytest.mark.parametrize("name", ["128-32", "128-64"])
+def test_the_link_places_what_gen_ui_predicts(ui14: dict[str, NesBuild], name: str) -> None:
+    build = ui14[name]
+    ram = gen_ui.ram_layout(manifest(build), canvas=True)
+    gen = (build.rom.parent / "gen" / "ui.inc").read_text()
+    assert "UI_ENABLED = 1" in gen
+    report = mapfile.budget(build.rom.with_suffix(".map"))
+    assert report["RAM"]["used"] == ram.bss and report["STACKRAM"]["used"] == ram.stack
+    console = build.console()
+    for buffer, size in (("nn_act0", 128), ("nn_act1", ram.act1)):
+        assert 0x100 <= console.symbols.address(buffer) < 0x1C0 and console.symbols.size(buffer) == size
+    assert console.symbols.address("nn_act1") + ram.act1 <= 0x1C0
+    assert console.symbols.address("nn_input") >= 0x300 and console.symbols.size("nn_input") == 196
+
+
+def test_a_wrong_prediction_fails_the_link(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The RAM accounting is proven by ld65: one byte off and the ROM does not link."""
+    manifest_path = write_ui_network(tmp_path / "export", [128, 32], seed=41)
+    monkeypatch.setattr(gen_ui, "SYSTEM_BSS", gen_ui.SYSTEM_BSS + 1)
+    with pytest.raises(cc65.ToolError, match=r"differs from gen_ui\.ram_layout"):
+        cc65.build_rom(manifest_path, tmp_path / "nes")
+
+
+def test_exact_fit_keeps_the_canvas_one_more_byte_drops_it(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """196-170-30-10 fills BSS to the byte (170 in the stack page, 30 beside the canvas): the
+    canvas stays. One more unit does not fit: the ROM builds without the canvas, says so, and
+    the raw protocol still works."""
+    fits = cc65.build_rom(write_ui_network(tmp_path / "fit" / "export", [170, 30], 42), tmp_path / "fit" / "nes")
+    assert mapfile.budget(fits.map)["RAM"]["free"] == 0
+    assert "UI_ENABLED = 1" in (tmp_path / "fit" / "nes" / "gen" / "ui.inc").read_text()
+    capsys.readouterr()
+    manifest_path = write_ui_network(tmp_path / "over" / "export", [170, 31], 42)
+    over = cc65.build_rom(manifest_path, tmp_path / "over" / "nes")
+    printed = capsys.readouterr().out
+    assert "canvas is disabled" in printed and "1 more than its 1280" in printed and "use 1 fewer hidden" in printed
+    assert "UI_ENABLED = 0" in (tmp_path / "over" / "nes" / "gen" / "ui.inc").read_text()
+    build = NesBuild(manifest_path.parent, over.rom, golden.load(manifest_path.parent))
+    assert compare(build, structured_inputs(6, 196, 8, seed=43)) == []
+
+
+def drawn(ui: Ui, build: NesBuild, digit: int) -> None:
+    """Draw a digit with the buttons, wait for the answer on the screen, and check every step:
+    nn_input is the canvas preprocessed like training, the scores are the golden model's."""
+    ui.draw(DIGITS[digit])
+    ui.wait_answer()
+    canvas = ui.canvas()
+    pixels = (canvas.astype(np.int64) * 255 // 2).astype(np.uint8)
+    want = preprocess(pixels[None], PRE14)[0].ravel()
+    got = ui.console.peek(ui.sym("nn_input"), 196)  # still the input after the run
+    assert got.tolist() == want.tolist()
+    trace = golden.run(build.network, got[None])
+    result = ui.console.read_result()
+    assert result.scores.tolist() == trace.scores[0].tolist()
+    assert ui.byte("ui_winner") == result.digit == trace.digits[0] == shown_digit(ui.frame)
+    acts = trace.activations[0][0]
+    assert (acts == 0).any() and (acts > 0).any()  # a real layer, not all zeros
+
+
+@pytest.mark.parametrize("name", ["128-32", "128-64"])
+def test_draw_and_classify(ui14: dict[str, NesBuild], name: str) -> None:
+    build = ui14[name]
+    ui = Ui(build.rom)
+    for digit in (3, 7):
+        drawn(ui, build, digit)
+        ui.press(SELECT)
+        ui.step(0, 10)
+    before = ui.byte("nn_runs")
+    ui.press(START)
+    ui.step(0, 12)
+    assert ui.byte("nn_runs") != before
+
+
+@pytest.mark.parametrize("name", ["128-32", "128-64"])
+def test_raw_requests_are_bit_exact(ui14: dict[str, NesBuild], name: str) -> None:
+    build = ui14[name]
+    inputs = structured_inputs(40, 196, 8, seed=44)
+    trace = golden.run(build.network, inputs)
+    assert all((a == 15).any() and (a == 0).any() for a in trace.activations)  # clamps and zeros
+    assert compare(build, inputs) == []
+
+
+def stack_depth(ui: Ui) -> int:
+    """Deepest stack use since reset: init.s paints the stack page above STACKBSS with
+    STACK_PAINT; the lowest byte that lost it was the deepest push."""
+    paint = ui.sym("STACK_PAINT")
+    page = ui.console.peek(0x100, 0x100)
+    changed = np.nonzero(page[gen_ui.STACK_RAM :] != paint)[0]
+    return 0 if changed.size == 0 else 0x100 - gen_ui.STACK_RAM - int(changed[0])
+
+
+def test_stack_stays_in_its_reserve(ui14: dict[str, NesBuild]) -> None:
+    """Drawing, classifying (prep_run's deepest calls), raw requests and random buttons, with
+    the NMI's UI work on top: the stack stays at least STACK_MARGIN bytes above STACKBSS."""
+    build = ui14["128-64"]
+    ui = Ui(build.rom)
+    for digit in (0, 8):
+        ui.draw(DIGITS[digit])
+        ui.wait_answer()
+    for x in structured_inputs(4, 196, 8, seed=45):
+        ui.console.infer(x, from_ready_state=False)
+    rng = np.random.default_rng(46)
+    frames = 0
+    while frames < 3000:
+        ui.nes.controller = int(rng.integers(0, 256))
+        hold = int(rng.integers(1, 17))
+        ui.nes.step(hold)
+        assert not ui.nes.has_crashed
+        frames += hold
+    deepest = stack_depth(ui)
+    assert 16 <= deepest <= gen_ui.STACK_RESERVE - STACK_MARGIN, deepest
+    # The buffers below were never reached: the activations are the golden model's.
+    assert compare(build, structured_inputs(3, 196, 8, seed=47)) == []
+
+
+def test_random_buttons_3000_frames(ui14: dict[str, NesBuild]) -> None:
+    random_buttons(ui14["128-32"].rom, 3_072, seed=48)
+
+
+def test_mnist_trained_196_128_32_10(tiny14_build: TinyBuild) -> None:
+    """The next default net trained on MNIST (tiny: 600 images, 1 epoch) through doit: the ROM
+    keeps the canvas, `doit evaluate` finds no mismatch on the test images, and digits drawn
+    with the buttons are classified exactly like the golden model."""
+    out = tiny14_build.out
+    assert "UI_ENABLED = 1" in (out / "nes" / "gen" / "ui.inc").read_text()
+    run = tiny14_build.doit("evaluate", report_name="evaluate.json")
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    console_eval = json.loads((out / "console_eval.json").read_text())
+    assert console_eval["mismatches"] == 0 and console_eval["images"] == 300
+    build = NesBuild(out / "export", out / "tiny.nes", golden.load(out / "export"))
+    assert [layer.weights.shape[1] for layer in build.network.layers] == [128, 32, 10]
+    ui = Ui(build.rom)
+    for digit in (1, 0):
+        drawn(ui, build, digit)
+        ui.press(SELECT)
+        ui.step(0, 10)
