@@ -17,7 +17,13 @@ def load_with(tmp_path: Path, overrides: str) -> config_module.Config:
 
 def test_default_and_presets_are_valid() -> None:
     default = config_module.load(ROOT / "config.yaml")
-    assert default.layer_sizes == [49, 49, 24, 10]
+    assert default.layer_sizes == [196, 128, 32, 10]
+    assert default.quantize.bits_per_layer(3) == [4, 4, 4] and default.quantize.qat.epochs > 0
+    shape = config_module.load(ROOT / "training" / "presets" / "origin-shape.yaml")
+    assert shape.layer_sizes == [49, 49, 24, 10] and shape.preprocess.size == 7
+    assert sum(a * b + b for a, b in zip(shape.layer_sizes, shape.layer_sizes[1:], strict=False)) == 3900
+    for path in config_module.load(ROOT / "config.yaml").sweep.configs:
+        config_module.load(ROOT / path)  # every sweep entry is a valid config
     origin = config_module.load(ROOT / "training" / "presets" / "origin.yaml")
     assert origin.layer_sizes == [49, 49, 24, 10]
     assert (origin.preprocess.resize, origin.model.dropout, origin.train.epochs) == ("bilinear", 0.5, 50)
@@ -41,9 +47,17 @@ def test_default_and_presets_are_valid() -> None:
         ("data:\n  train_limit: 5\n", ["data.train_limit = 5", "greater than or equal to 100"]),
         ("preprocess:\n  resize: bilinear\n", ["preprocess", "bilinear", "levels 256"]),
         (
-            "preprocess:\n  size: 28\nmodel:\n  hidden: [256]\n",
+            "preprocess:\n  size: 28\nmodel:\n  hidden: [256]\nquantize:\n  weight_bits: 8\n",
             ["layers 784-256-10 need about 204062 bytes", "179486 more than the 24576 bytes", "model.hidden"],
         ),
+        (  # 4-bit weights halve the tables: 784*256/2 + 256*10/2 + 3*(256+10)
+            "preprocess:\n  size: 28\nmodel:\n  hidden: [256]\nquantize:\n  weight_bits: 4\n",
+            ["layers 784-256-10 need about 102430 bytes"],
+        ),
+        ("quantize:\n  weight_bits: [4, 8]\n", ["weight_bits lists 2 widths for 3 layers", "one per layer"]),
+        ("quantize:\n  weight_bits: 6\n", ["quantize.weight_bits", "4 or 8"]),
+        ("augment:\n  rotate: 90.0\n", ["augment.rotate = 90.0", "less than or equal to 45"]),
+        ("quantize:\n  qat:\n    epochs: -1\n", ["quantize.qat.epochs = -1", "greater than or equal to 0"]),
     ],
 )
 def test_bad_values_name_key_value_and_what_is_allowed(tmp_path: Path, overrides: str, expected: list[str]) -> None:
