@@ -16,13 +16,17 @@ def test_default_build_writes_metrics(default_build: Path) -> None:
     metrics = json.loads((default_build / "default" / "metrics.json").read_text())
     manifest = json.loads((default_build / "default" / "export" / "manifest.json").read_text())
     assert metrics["test_images"] == 10000
-    assert metrics["layers"] == manifest["layer_sizes"] == [49, 49, 24, 10]
-    assert metrics["params"] == 3900
+    assert metrics["layers"] == manifest["layer_sizes"] == [196, 128, 32, 10]
+    assert metrics["params"] == 196 * 128 + 128 + 128 * 32 + 32 + 32 * 10 + 10
+    assert metrics["weight_bits"] == [4, 4, 4]
     tables = sum(layer["weights"]["bytes"] + layer["bias"]["bytes"] for layer in manifest["layers"])
     assert metrics["weights"]["bytes"] == tables
-    # Quantization costs little: the integer network stays within half a point of float.
+    # Quantization-aware training: the integer network is the fine-tuned fake-quantized one...
+    assert abs(metrics["accuracy"]["integer"] - metrics["accuracy"]["qat"]) <= 0.0005
+    # ...and 4-bit weights and activations cost little against float.
     assert abs(metrics["accuracy"]["integer"] - metrics["accuracy"]["float"]) <= 0.005
-    assert metrics["accuracy"]["float"] > 0.9
+    assert metrics["accuracy"]["float"] > 0.95
+    assert set(metrics["drawn"]["variants"]) == {"offset", "small", "large", "thin", "thick", "mixed"}
 
 
 def test_default_rebuild_does_nothing(default_build: Path, mnist_dir: Path) -> None:
@@ -35,7 +39,10 @@ def test_default_rebuild_does_nothing(default_build: Path, mnist_dir: Path) -> N
 def test_training_is_reproducible(default_build: Path, mnist_dir: Path, tmp_path: Path) -> None:
     """Same config and seed, same weights: a second build from scratch gives identical tables."""
     config = tmp_path / "again.yaml"
-    config.write_text(f"base: {ROOT / 'config.yaml'}\nname: default\ntrain:\n  epochs: 2\n")
+    config.write_text(
+        f"base: {ROOT / 'config.yaml'}\nname: default\ntrain:\n  epochs: 2\naugment:\n  copies: 1\n"
+        "quantize:\n  qat:\n    epochs: 1\n"  # QAT included: its fine-tuning must be deterministic too
+    )
     first, second = tmp_path / "a", tmp_path / "b"
     for build_root in (first, second):
         run = run_doit(f"config={config}", f"builddir={build_root}", "export", env={"MNIST_DIR": str(mnist_dir)})
@@ -52,4 +59,6 @@ def test_console_evaluation_of_all_test_images(default_build: Path, mnist_dir: P
     assert metrics["console"] == {"images": 10000, "mismatches": 0}
     assert metrics["accuracy"]["console"] == metrics["accuracy"]["integer"]
     assert 0 < metrics["inference"]["cycles"]["mean"] <= metrics["inference"]["cycles"]["max"]
+    # The default answers within 10 frames for every test image (emulated cycles, deterministic).
+    assert metrics["inference"]["frames"]["max"] <= 10
     assert metrics["rom"]["prg"]["free"] >= 0
