@@ -91,14 +91,50 @@ def task_preprocess():
     }
 
 
+TEACHER = CFG.teacher.epochs > 0
+# With a teacher, train and qat read its scores and the distillation settings.
+DISTILL_ARGS = ["--teacher-scores", str(LAYOUT.teacher_scores)] if TEACHER else []
+DISTILL_DEPS = [str(LAYOUT.teacher_scores)] if TEACHER else []
+DISTILL_KEYS = {"temperature": CFG.teacher.temperature, "weight": CFG.teacher.weight} if TEACHER else None
+FIT_CODE = code("training/fitting.py", "training/fsutil.py")
+
+
+def task_teacher():
+    """Train the distillation teacher, a small CNN (when teacher.epochs > 0): teacher/scores.npz."""
+    if not TEACHER:
+        return {"actions": None, "doc": "Train the distillation teacher (off here: teacher.epochs is 0)."}
+    command = [sys.executable, "-m", "training.teacher", str(CONFIG_PATH), str(LAYOUT.inputs), str(LAYOUT.teacher)]
+    return {
+        "actions": [(actions.run_program, [command, "teacher training"])],
+        "file_dep": [str(LAYOUT.inputs), *code("training/teacher.py"), *FIT_CODE],
+        "targets": [str(LAYOUT.teacher_scores), str(LAYOUT.teacher_eval)],
+        "uptodate": [
+            config_changed(
+                {
+                    "teacher": CFG.teacher.model_dump(exclude={"temperature", "weight"}),
+                    "seed": CFG.train.seed,
+                    "validation_split": CFG.train.validation_split,
+                }
+            )
+        ],
+        "clean": True,
+    }
+
+
 def task_train():
     """Train the Keras MLP (TensorFlow runs in its own process) and save model.h5."""
-    command = [sys.executable, "-m", "training.train", str(CONFIG_PATH), str(LAYOUT.inputs), str(LAYOUT.out)]
+    command = [
+        sys.executable, "-m", "training.train", str(CONFIG_PATH), str(LAYOUT.inputs), str(LAYOUT.out), *DISTILL_ARGS
+    ]
     return {
         "actions": [(actions.run_program, [command, "training"])],
-        "file_dep": [str(LAYOUT.inputs), *code("training/train.py")],
+        "file_dep": [str(LAYOUT.inputs), *DISTILL_DEPS, *code("training/train.py"), *FIT_CODE],
         "targets": [str(LAYOUT.model), str(LAYOUT.history), str(LAYOUT.float_eval)],
-        "uptodate": [config_changed({"model": CFG.model.model_dump(), "train": CFG.train.model_dump()})],
+        "uptodate": [
+            config_changed(
+                {"model": CFG.model.model_dump(), "train": CFG.train.model_dump(), "distill": DISTILL_KEYS}
+            )
+        ],
         "clean": True,
     }
 
@@ -111,15 +147,18 @@ def task_qat():
     if not QAT:
         return {"actions": None, "doc": "Quantization-aware fine-tuning (off here: quantize.qat.epochs is 0)."}
     command = [
-        sys.executable, "-m", "training.qat", str(CONFIG_PATH), str(LAYOUT.inputs), str(LAYOUT.model), str(LAYOUT.qat)
+        sys.executable, "-m", "training.qat", str(CONFIG_PATH), str(LAYOUT.inputs), str(LAYOUT.model), str(LAYOUT.qat),
+        *DISTILL_ARGS,
     ]
     return {
         "actions": [(actions.run_program, [command, "quantization-aware training"])],
         "file_dep": [
             str(LAYOUT.inputs),
             str(LAYOUT.model),
+            *DISTILL_DEPS,
             *code("training/qat.py", "training/train.py", "export/quantize.py", "export/golden.py",
                   "export/h5weights.py"),
+            *FIT_CODE,
         ],
         "targets": [str(LAYOUT.qat_model), str(LAYOUT.qat_steps), str(LAYOUT.qat_eval)],
         "uptodate": [
@@ -128,6 +167,7 @@ def task_qat():
                     "model": CFG.model.model_dump(),
                     "train": CFG.train.model_dump(),
                     "quantize": CFG.quantize.model_dump(),
+                    "distill": DISTILL_KEYS,
                 }
             )
         ],
@@ -186,6 +226,7 @@ def task_drawn():
 
 METRIC_PARTS = {
     "float_eval": LAYOUT.float_eval,
+    **({"teacher_eval": LAYOUT.teacher_eval} if TEACHER else {}),
     "integer_eval": LAYOUT.integer_eval,
     **({"qat_eval": LAYOUT.qat_eval} if QAT else {}),
     "manifest": LAYOUT.manifest,

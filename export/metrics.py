@@ -39,6 +39,9 @@ def gather(parts: dict[str, Path]) -> dict[str, Any]:
         "weights": {"bytes": network["tables_bytes"]},
         "accumulator_bits": [layer["accumulator_bits"] for layer in network["layers"]],
     }
+    teacher = _read(parts.get("teacher_eval"))
+    if teacher is not None:
+        metrics["accuracy"]["teacher"] = teacher["accuracy"]  # the distillation CNN (not on the cartridge)
     qat = _read(parts.get("qat_eval"))
     if qat is not None:
         metrics["accuracy"]["qat"] = qat["accuracy"]  # the fake-quantized Keras model
@@ -70,6 +73,8 @@ def summary(metrics: dict[str, Any]) -> str:
     if "console" in accuracy:
         line += f", console {accuracy['console']:.2%} ({metrics['console']['mismatches']} mismatches"
         line += f" in {metrics['console']['images']} images)"
+    if "teacher" in accuracy:
+        line += f"; distillation teacher (not on the cartridge) {accuracy['teacher']:.2%}"
     lines = [
         f"model {metrics['name']}: {'-'.join(map(str, metrics['layers']))}, {metrics['params']} parameters",
         line,

@@ -257,6 +257,8 @@ def metrics_rows(metrics: dict[str, Any]) -> list[str]:
         _row("float accuracy", f"{accuracy['float']:.2%}"),
         _row("integer accuracy (golden model)", f"{accuracy['integer']:.2%}"),
     ]
+    if "teacher" in accuracy:
+        rows.insert(3, _row("distillation teacher accuracy (CNN, not on the cartridge)", f"{accuracy['teacher']:.2%}"))
     if "console" in accuracy:
         rows.append(_row("console accuracy (emulated NES)", f"{accuracy['console']:.2%}"))
         rows.append(_row("console mismatches", f"{metrics['console']['mismatches']} of {metrics['console']['images']}"))

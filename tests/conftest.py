@@ -21,6 +21,8 @@ data:
 train:
   epochs: 1
   batch_size: 32
+teacher:
+  epochs: 1
 """
 
 
@@ -137,22 +139,3 @@ def default_build(tmp_path_factory: pytest.TempPathFactory, mnist_dir: Path) -> 
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert "accuracy on 10000 test images" in run.stdout
     return build_root
-
-
-TINY14_OVERRIDES = """\
-preprocess: {size: 14, levels: 3, deskew: true, center: true}
-model: {hidden: [128, 32]}
-quantize: {weight_bits: [4, 4, 4], activation_bits: 4}
-"""
-
-
-@pytest.fixture(scope="session")
-def tiny14_build(tmp_path_factory: pytest.TempPathFactory, mnist_dir: Path) -> TinyBuild:
-    """The tiny config (600 images, 1 epoch) as the next default net: 14x14 input, 196-128-32-10,
-    4-bit weights and activations (about 30 s)."""
-    work = tmp_path_factory.mktemp("tiny14")
-    config = write_config(work / "tiny.yaml", "tiny", TINY_OVERRIDES + TINY14_OVERRIDES)
-    build = TinyBuild(config, work / "build", mnist_dir, None)  # type: ignore[arg-type]
-    build.first_run = build.doit()
-    assert build.first_run.returncode == 0, build.first_run.stdout + build.first_run.stderr
-    return build

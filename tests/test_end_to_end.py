@@ -26,6 +26,7 @@ def test_default_build_writes_metrics(default_build: Path) -> None:
     # ...and 4-bit weights and activations cost little against float.
     assert abs(metrics["accuracy"]["integer"] - metrics["accuracy"]["float"]) <= 0.005
     assert metrics["accuracy"]["float"] > 0.95
+    assert metrics["accuracy"]["teacher"] > 0.98  # the distillation CNN, trained first
     assert set(metrics["drawn"]["variants"]) == {"offset", "small", "large", "thin", "thick", "mixed"}
 
 
@@ -42,6 +43,7 @@ def test_training_is_reproducible(default_build: Path, mnist_dir: Path, tmp_path
     config.write_text(
         f"base: {ROOT / 'config.yaml'}\nname: default\ntrain:\n  epochs: 2\naugment:\n  copies: 1\n"
         "quantize:\n  qat:\n    epochs: 1\n"  # QAT included: its fine-tuning must be deterministic too
+        "teacher:\n  epochs: 1\n"  # and the distillation teacher's scores
     )
     first, second = tmp_path / "a", tmp_path / "b"
     for build_root in (first, second):

@@ -12,7 +12,7 @@ import pytest
 
 from tests.conftest import ROOT, TINY_OVERRIDES, TinyBuild, build_tiny, run_doit, write_config
 
-PIPELINE = {"dataset", "preprocess", "train", "export", "drawn", "metrics", "nes_network", "rom"}
+PIPELINE = {"dataset", "preprocess", "teacher", "train", "qat", "export", "drawn", "metrics", "nes_network", "rom"}
 
 
 @pytest.fixture(scope="module")
@@ -81,6 +81,22 @@ def test_training_setting_retrains_and_reexports(build: TinyBuild) -> None:
     run = build.doit()
     assert run.returncode == 0
     assert {"train", "export", "metrics"} <= run.ran()
+    assert not run.ran() & {"dataset", "preprocess"}, run.results
+
+
+def test_distillation_setting_retrains_without_a_new_teacher(build: TinyBuild) -> None:
+    edit(build.config, "teacher:", "teacher:\n  temperature: 2.0")
+    run = build.doit()
+    assert run.returncode == 0
+    assert {"train", "qat", "export", "metrics"} <= run.ran(), run.results
+    assert not run.ran() & {"dataset", "preprocess", "teacher"}, run.results
+
+
+def test_teacher_setting_trains_a_new_teacher(build: TinyBuild) -> None:
+    edit(build.config, "teacher:", "teacher:\n  dense: 32")
+    run = build.doit()
+    assert run.returncode == 0
+    assert {"teacher", "train", "qat", "export"} <= run.ran(), run.results
     assert not run.ran() & {"dataset", "preprocess"}, run.results
 
 

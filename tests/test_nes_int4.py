@@ -226,33 +226,33 @@ def test_nibble_network_kernels(nes_nibble: NesBuild) -> None:
     assert c["NN_TILE_MAX"] == 64  # 99 outputs in two tiles
 
 
-def test_nibble_network(nes_nibble: NesBuild) -> None:
-    inputs = structured_inputs(160, 196, 8, seed=31)
-    trace = golden.run(nes_nibble.network, inputs)
-    for acts, top in zip(trace.activations, (15, 200), strict=True):  # clamps, zeros and values between
+# Each synthetic network: the kernels the generator (or the test) picked, the structured inputs
+# (count, inputs, largest value, seed) and each hidden layer's activation top.
+KERNEL_CASES = {
+    "nes_nibble": ({"NN_L0_MUL": 2, "NN_L1_MUL": 2, "NN_L2_MUL": 0}, (160, 196, 8, 31), (15, 200)),
+    "nes_unpack": (
+        {"NN_L0_MUL": 0, "NN_L1_MUL": 1, "NN_L2_MUL": 1, "NN_PRODUCT_MAX": 31, "NN_NIBBLE_MAX": 0, "NN_SQUARES": 1,
+         "NN_UNPACK": 1},
+        (160, 49, 255, 32),
+        (31, 20),
+    ),
+    "nes_split": ({"NN_L0_MUL": 3, "NN_L1_MUL": 3, "NN_L2_MUL": 0, "NN_NIBBLE_MAX": 5}, (120, 49, 255, 35), (40, 255)),
+}
+
+
+@pytest.mark.parametrize("fixture", list(KERNEL_CASES))
+def test_int4_network_is_bit_exact(fixture: str, request: pytest.FixtureRequest) -> None:
+    """The kernels are the expected ones, the inputs reach each hidden layer's clamp, zero and
+    values between, and the console matches the golden model on every input."""
+    build: NesBuild = request.getfixturevalue(fixture)
+    expected, (count, width, top_input, seed), tops = KERNEL_CASES[fixture]
+    c = constants(build)
+    assert {key: c[key] for key in expected} == expected
+    inputs = structured_inputs(count, width, top_input, seed=seed)
+    trace = golden.run(build.network, inputs)
+    for acts, top in zip(trace.activations, tops, strict=True):  # clamps, zeros and values between
         assert (acts == top).any() and (acts == 0).any() and ((acts > 0) & (acts < top)).any()
-    assert compare(nes_nibble, inputs) == []
-
-
-def test_unpack_network(nes_unpack: NesBuild) -> None:
-    c = constants(nes_unpack)
-    assert (c["NN_L0_MUL"], c["NN_L1_MUL"], c["NN_L2_MUL"]) == (0, 1, 1)
-    assert (c["NN_PRODUCT_MAX"], c["NN_NIBBLE_MAX"], c["NN_SQUARES"], c["NN_UNPACK"]) == (31, 0, 1, 1)
-    inputs = structured_inputs(160, 49, 255, seed=32)
-    trace = golden.run(nes_unpack.network, inputs)
-    for acts, top in zip(trace.activations, (31, 20), strict=True):
-        assert (acts == top).any() and (acts == 0).any() and ((acts > 0) & (acts < top)).any()
-    assert compare(nes_unpack, inputs) == []
-
-
-def test_split_network(nes_split: NesBuild) -> None:
-    c = constants(nes_split)
-    assert (c["NN_L0_MUL"], c["NN_L1_MUL"], c["NN_L2_MUL"], c["NN_NIBBLE_MAX"]) == (3, 3, 0, 5)
-    inputs = structured_inputs(120, 49, 255, seed=35)
-    trace = golden.run(nes_split.network, inputs)
-    for acts, top in zip(trace.activations, (40, 255), strict=True):
-        assert (acts == top).any() and (acts == 0).any() and ((acts > 0) & (acts < top)).any()
-    assert compare(nes_split, inputs) == []
+    assert compare(build, inputs) == []
 
 
 def test_forced_multipliers_are_checked(tmp_path: Path) -> None:

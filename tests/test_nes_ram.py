@@ -226,13 +226,13 @@ def test_random_buttons_3000_frames(ui14: dict[str, NesBuild]) -> None:
     random_buttons(ui14["128-32"].rom, 3_072, seed=48)
 
 
-def test_mnist_trained_196_128_32_10(tiny14_build: TinyBuild) -> None:
-    """The next default net trained on MNIST (tiny: 600 images, 1 epoch) through doit: the ROM
+def test_mnist_trained_196_128_32_10(tiny_build: TinyBuild) -> None:
+    """The default net trained on MNIST (tiny: 600 images, 1 epoch) through doit: the ROM
     keeps the canvas, `doit evaluate` finds no mismatch on the test images, and digits drawn
     with the buttons are classified exactly like the golden model."""
-    out = tiny14_build.out
+    out = tiny_build.out
     assert "UI_ENABLED = 1" in (out / "nes" / "gen" / "ui.inc").read_text()
-    run = tiny14_build.doit("evaluate", report_name="evaluate.json")
+    run = tiny_build.doit("evaluate", report_name="evaluate.json")
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
     console_eval = json.loads((out / "console_eval.json").read_text())
     assert console_eval["mismatches"] == 0 and console_eval["images"] == 300

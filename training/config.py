@@ -94,6 +94,24 @@ class TrainConfig(_Strict):
     seed: Annotated[int, Field(ge=0, le=2**31 - 1)]
 
 
+class TeacherConfig(_Strict):
+    """Knowledge distillation (training/teacher.py): a small CNN trained first, whose softened
+    scores the MLP learns besides the labels. It never goes on the cartridge."""
+
+    epochs: Annotated[int, Field(ge=0, le=1000)] = Field(description="teacher training epochs (0: no teacher)")
+    filters: list[Annotated[int, Field(ge=1, le=256)]] = Field(
+        min_length=2, max_length=2, description="filters of its two 3x3 convolutions"
+    )
+    dense: Annotated[int, Field(ge=1, le=2048)] = Field(description="units of its dense layer")
+    dropout: Annotated[float, Field(ge=0.0, lt=1.0)]
+    batch_size: Annotated[int, Field(ge=1, le=65536)]
+    learning_rate: Annotated[float, Field(gt=0.0, le=10.0)]
+    temperature: Annotated[float, Field(gt=0.0, le=100.0)] = Field(description="softening of the scores")
+    weight: Annotated[float, Field(ge=0.0, le=1.0)] = Field(
+        description="share of the MLP's loss that follows the teacher (the rest: the labels)"
+    )
+
+
 WeightBits = Literal[4, 8]
 
 
@@ -177,6 +195,7 @@ class Config(_Strict):
     augment: AugmentConfig
     model: ModelConfig
     train: TrainConfig
+    teacher: TeacherConfig
     quantize: QuantizeConfig
     drawn: DrawnConfig
     ui: UiConfig

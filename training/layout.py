@@ -41,6 +41,19 @@ class Layout:
         return self.out / "float_eval.json"
 
     @property
+    def teacher(self) -> Path:
+        """Knowledge distillation's teacher: scores.npz (its logits), teacher_eval.json."""
+        return self.out / "teacher"
+
+    @property
+    def teacher_scores(self) -> Path:
+        return self.teacher / "scores.npz"
+
+    @property
+    def teacher_eval(self) -> Path:
+        return self.teacher / "teacher_eval.json"
+
+    @property
     def qat(self) -> Path:
         """Quantization-aware fine-tuning: model.h5, qat.json (fixed steps), qat_eval.json."""
         return self.out / "qat"

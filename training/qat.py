@@ -2,7 +2,7 @@
 
 Run as a program so TensorFlow stays out of the doit process:
 
-    python -m training.qat CONFIG INPUTS_NPZ FLOAT_MODEL_H5 OUT_DIR
+    python -m training.qat CONFIG INPUTS_NPZ FLOAT_MODEL_H5 OUT_DIR [--teacher-scores SCORES_NPZ]
 
 1. The float model is quantized as usual (export/quantize.py, with its search): that fixes,
    per layer, the power-of-two weight step 2^-e and, for hidden layers, the shift, i.e. the
@@ -19,8 +19,6 @@ Run as a program so TensorFlow stays out of the doit process:
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -30,10 +28,10 @@ import numpy as np
 from export.golden import IntNetwork
 from export.h5weights import read_dense_layers
 from export.quantize import Choice, LayerReport, quantize, weight_range
-from training import config as config_module
+from training import fitting
 from training.config import Config
 from training.fsutil import atomic_path, read_json, write_json
-from training.train import MODEL_FILE, build_model, dense_name, training_arrays
+from training.train import MODEL_FILE, build_model, dense_name
 
 QAT_FILE = "qat.json"
 QAT_EVAL_FILE = "qat_eval.json"
@@ -138,43 +136,37 @@ def build_qat_model(cfg: Config, keras: Any, steps: list[dict[str, Any]]) -> Any
     return keras.Model(inputs, x, name=f"{cfg.name}_qat")
 
 
-def finetune(cfg: Config, inputs_path: Path, float_model: Path, out_dir: Path) -> dict[str, float]:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    import absl.logging
-    import keras
-    import tensorflow as tf
-
-    absl.logging.set_verbosity(absl.logging.ERROR)
-    keras.utils.set_random_seed(cfg.train.seed + 1)
-    tf.config.experimental.enable_op_determinism()
-
+def finetune(
+    cfg: Config, inputs_path: Path, float_model: Path, out_dir: Path, teacher_scores: Path | None = None
+) -> dict[str, float]:
+    """Fine-tune `float_model` through the integer rounding (with the teacher's scores too
+    when distillation is on) and write model.h5, qat.json and qat_eval.json into `out_dir`."""
+    keras, _ = fitting.start_keras(cfg.train.seed + 1)
     steps = fixed_steps(cfg, float_model, inputs_path)
-    arrays = training_arrays(cfg, inputs_path)
+    arrays = fitting.training_arrays(cfg, inputs_path)
+    data = fitting.fit_data(arrays, fitting.scores_for(cfg, teacher_scores))
     model = build_qat_model(cfg, keras, steps)
     names = [dense_name(i) for i in range(len(steps))]
     for name, layer in zip(names, read_dense_layers(float_model, names), strict=True):
         model.get_layer(name).set_weights([layer.kernel, layer.bias])
 
     qat = cfg.quantize.qat
-    steps_per_epoch = -(-len(arrays.x_fit) // cfg.train.batch_size)
+    steps_per_epoch = -(-len(data.x) // cfg.train.batch_size)
     rate = keras.optimizers.schedules.CosineDecay(qat.learning_rate, decay_steps=qat.epochs * steps_per_epoch)
-    model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate=rate),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=["accuracy"],
-    )
+    optimizer = keras.optimizers.Adam(learning_rate=rate)
+    fitting.compile_model(model, keras, optimizer, fitting.distill_settings(cfg))
     print(f"quantization-aware fine-tuning: {qat.epochs} epochs, weight bits "
           f"{[s['weight_bits'] for s in steps]}, activation max {steps[0]['activation_max']}", flush=True)
     model.fit(
-        arrays.x_fit,
-        arrays.y_fit,
+        data.x,
+        data.y,
         batch_size=cfg.train.batch_size,
         epochs=qat.epochs,
-        validation_data=arrays.validation,
+        validation_data=data.validation,
         shuffle=True,
-        verbose=1 if sys.stdout.isatty() else 2,
+        verbose=fitting.verbosity(),
     )
-    loss, accuracy = model.evaluate(arrays.x_test, arrays.y_test, verbose=0)
+    accuracy, loss = fitting.evaluate_test(model, arrays, keras)
 
     plain = build_model(cfg, keras)
     for name in names:
@@ -182,26 +174,13 @@ def finetune(cfg: Config, inputs_path: Path, float_model: Path, out_dir: Path) -
     with atomic_path(out_dir / MODEL_FILE) as tmp:
         plain.save(tmp)
     write_json(out_dir / QAT_FILE, {"layers": steps})
-    result = {"accuracy": float(accuracy), "loss": float(loss), "test_images": len(arrays.y_test)}
-    write_json(out_dir / QAT_EVAL_FILE, result)
     print(f"fake-quantized model: test accuracy {accuracy:.4f} on {len(arrays.y_test)} images", flush=True)
-    return result
+    return fitting.write_eval(out_dir / QAT_EVAL_FILE, accuracy, loss, len(arrays.y_test))
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("config", type=Path)
-    parser.add_argument("inputs", type=Path, help="preprocessed inputs (.npz) from the preprocess task")
-    parser.add_argument("float_model", type=Path, help="model.h5 from the train task")
-    parser.add_argument("out_dir", type=Path)
-    args = parser.parse_args(argv)
-    try:
-        cfg = config_module.load(args.config)
-    except config_module.ConfigError as exc:
-        print(exc, file=sys.stderr)
-        return 2
-    finetune(cfg, args.inputs, args.float_model, args.out_dir)
-    return 0
+    extra = [("float_model", "model.h5 from the train task")]
+    return fitting.run_program(__doc__, extra, finetune, argv, teacher=True)
 
 
 if __name__ == "__main__":

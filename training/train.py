@@ -2,23 +2,21 @@
 
 Run as a program so TensorFlow stays out of the doit process:
 
-    python -m training.train CONFIG INPUTS_NPZ OUT_DIR
+    python -m training.train CONFIG INPUTS_NPZ OUT_DIR [--teacher-scores SCORES_NPZ]
+
+With `teacher.epochs` > 0 the MLP learns the teacher's scores besides the labels
+(knowledge distillation, training/teacher.py); the scores file is then required.
 
 Same config and seed give the same weights (seeded Keras, deterministic TensorFlow ops).
 """
 
 from __future__ import annotations
 
-import argparse
-import os
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from training import config as config_module
+from training import fitting
 from training.config import NUM_CLASSES, Config
 from training.fsutil import atomic_path, write_json
 
@@ -30,15 +28,6 @@ FLOAT_EVAL_FILE = "float_eval.json"
 def dense_name(index: int) -> str:
     """Name of the index-th Dense layer; the exporter finds the weights by these names."""
     return f"dense_{index}"
-
-
-def split_train_validation(
-    n: int, fraction: float, seed: int
-) -> tuple[np.ndarray, np.ndarray]:
-    """Indices of the training and validation parts, a seeded random split."""
-    order = np.random.default_rng(seed).permutation(n)
-    n_val = round(n * fraction)
-    return np.sort(order[n_val:]), np.sort(order[:n_val])
 
 
 def build_model(cfg: Config, keras: Any) -> Any:
@@ -64,95 +53,43 @@ def make_optimizer(cfg: Config, steps_per_epoch: int, keras: Any) -> Any:
     return optimizers[cfg.train.optimizer](learning_rate=rate)
 
 
-@dataclass(frozen=True)
-class TrainingArrays:
-    """The float arrays Keras fits and evaluates on (inputs scaled to 0..1)."""
-
-    x_fit: np.ndarray
-    y_fit: np.ndarray
-    validation: tuple[np.ndarray, np.ndarray] | None
-    x_test: np.ndarray
-    y_test: np.ndarray
-
-
-def training_arrays(cfg: Config, inputs_path: Path) -> TrainingArrays:
-    """Training images plus their augmented copies, minus the held-out validation images."""
-    with np.load(inputs_path) as data:
-        scale = 1.0 / float(data["input_max"])
-        x_all, y_all = data["x_train"], data["y_train"]
-        x_aug, aug_source = data["x_aug"], data["aug_source"]
-        x_test, y_test = data["x_test"], data["y_test"]
-
-    train_idx, val_idx = split_train_validation(len(x_all), cfg.train.validation_split, cfg.train.seed)
-    keep_aug = np.isin(aug_source, train_idx)  # no copy of a validation image trains the model
-    x_fit = np.concatenate([x_all[train_idx], x_aug[keep_aug]]).astype(np.float32) * scale
-    y_fit = np.concatenate([y_all[train_idx], y_all[aug_source[keep_aug]]])
-    validation = None
-    if len(val_idx):
-        validation = (x_all[val_idx].astype(np.float32) * scale, y_all[val_idx])
-    return TrainingArrays(x_fit, y_fit, validation, x_test.astype(np.float32) * scale, y_test)
-
-
-def train(cfg: Config, inputs_path: Path, out_dir: Path) -> dict[str, float]:
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's C++ start-up chatter
-    import absl.logging
-    import keras
-    import tensorflow as tf
-
-    absl.logging.set_verbosity(absl.logging.ERROR)  # not the warning that .h5 is a legacy format
-
-    keras.utils.set_random_seed(cfg.train.seed)
-    tf.config.experimental.enable_op_determinism()
-
-    arrays = training_arrays(cfg, inputs_path)
-    x_fit, y_fit, validation = arrays.x_fit, arrays.y_fit, arrays.validation
-    held_out = 0 if validation is None else len(validation[1])
+def train(cfg: Config, inputs_path: Path, out_dir: Path, teacher_scores: Path | None = None) -> dict[str, float]:
+    """Fit the MLP (distilled from `teacher_scores` when `teacher.epochs` > 0) and write
+    model.h5, history.json and float_eval.json into `out_dir`."""
+    keras, _ = fitting.start_keras(cfg.train.seed)
+    arrays = fitting.training_arrays(cfg, inputs_path)
+    data = fitting.fit_data(arrays, fitting.scores_for(cfg, teacher_scores))
+    held_out = 0 if arrays.validation is None else len(arrays.validation[1])
 
     model = build_model(cfg, keras)
-    steps_per_epoch = -(-len(x_fit) // cfg.train.batch_size)
-    model.compile(
-        optimizer=make_optimizer(cfg, steps_per_epoch, keras),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        metrics=["accuracy"],
-    )
+    steps_per_epoch = -(-len(data.x) // cfg.train.batch_size)
+    fitting.compile_model(model, keras, make_optimizer(cfg, steps_per_epoch, keras), fitting.distill_settings(cfg))
     print(
-        f"training {'-'.join(map(str, cfg.layer_sizes))} on {len(x_fit)} images "
-        f"({held_out} held out for validation), {cfg.train.epochs} epochs",
+        f"training {'-'.join(map(str, cfg.layer_sizes))} on {len(data.x)} images "
+        f"({held_out} held out for validation), {cfg.train.epochs} epochs"
+        + (", distilled from the teacher's scores" if cfg.teacher.epochs else ""),
         flush=True,
     )
     history = model.fit(
-        x_fit,
-        y_fit,
+        data.x,
+        data.y,
         batch_size=cfg.train.batch_size,
         epochs=cfg.train.epochs,
-        validation_data=validation,
+        validation_data=data.validation,
         shuffle=True,
-        verbose=1 if sys.stdout.isatty() else 2,
+        verbose=fitting.verbosity(),
     )
-    loss, accuracy = model.evaluate(arrays.x_test, arrays.y_test, verbose=0)
+    accuracy, loss = fitting.evaluate_test(model, arrays, keras)
 
     with atomic_path(out_dir / MODEL_FILE) as tmp:
         model.save(tmp)
     write_json(out_dir / HISTORY_FILE, {key: [float(v) for v in values] for key, values in history.history.items()})
-    result = {"accuracy": float(accuracy), "loss": float(loss), "test_images": len(arrays.y_test)}
-    write_json(out_dir / FLOAT_EVAL_FILE, result)
     print(f"float model: test accuracy {accuracy:.4f} on {len(arrays.y_test)} images", flush=True)
-    return result
+    return fitting.write_eval(out_dir / FLOAT_EVAL_FILE, accuracy, loss, len(arrays.y_test))
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("config", type=Path)
-    parser.add_argument("inputs", type=Path, help="preprocessed inputs (.npz) from the preprocess task")
-    parser.add_argument("out_dir", type=Path)
-    args = parser.parse_args(argv)
-    try:
-        cfg = config_module.load(args.config)
-    except config_module.ConfigError as exc:
-        print(exc, file=sys.stderr)
-        return 2
-    train(cfg, args.inputs, args.out_dir)
-    return 0
+    return fitting.run_program(__doc__, [], train, argv, teacher=True)
 
 
 if __name__ == "__main__":
