@@ -67,6 +67,12 @@ def task_dataset():
     }
 
 
+def preprocess_settings() -> dict:
+    """The preprocess section as tasks compare it; an unset option (window: null) is left out,
+    so adding an option leaves existing builds up to date."""
+    return CFG.preprocess.model_dump(exclude_none=True)
+
+
 def task_preprocess():
     """Turn the digits into network inputs (integer, as the console does) plus augmented copies."""
     return {
@@ -79,7 +85,7 @@ def task_preprocess():
         "uptodate": [
             config_changed(
                 {
-                    "preprocess": CFG.preprocess.model_dump(),
+                    "preprocess": preprocess_settings(),
                     "augment": CFG.augment.model_dump(),
                     "train_limit": CFG.data.train_limit,
                     "test_limit": CFG.data.test_limit,
@@ -190,7 +196,8 @@ def task_export():
                   *(["training/qat.py"] if QAT else [])),
         ],
         "targets": [str(LAYOUT.manifest), str(LAYOUT.integer_eval), *layer_files],
-        "uptodate": [config_changed({"quantize": CFG.quantize.model_dump()})],
+        # The manifest also records the preprocessing (for the console and the drawn check).
+        "uptodate": [config_changed({"quantize": CFG.quantize.model_dump(), "preprocess": preprocess_settings()})],
         "clean": True,
     }
 
@@ -215,7 +222,7 @@ def task_drawn():
             config_changed(
                 {
                     "drawn": CFG.drawn.model_dump(),
-                    "preprocess": CFG.preprocess.model_dump(),
+                    "preprocess": preprocess_settings(),
                     "test_limit": CFG.data.test_limit,
                 }
             )

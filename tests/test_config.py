@@ -35,7 +35,13 @@ def test_default_and_presets_are_valid() -> None:
     ("overrides", "expected"),
     [
         ("model:\n  hidden: [49, 0]\n", ["model.hidden[1] = 0", "greater than or equal to 1"]),
-        ("preprocess:\n  size: 9\n", ["preprocess.size = 9", "7, 14 or 28"]),
+        ("preprocess:\n  size: 9\n", ["preprocess", "size 9 does not split the 28-pixel window", "7, 8, 14 or 28"]),
+        ("preprocess:\n  window: 20\n", ["size 14 does not split the 20-pixel window", "a multiple of size / 2"]),
+        ("preprocess:\n  window: 29\n", ["preprocess.window = 29", "less than or equal to 28"]),
+        (
+            "preprocess:\n  resize: bilinear\n  levels: 256\n  deskew: false\n  center: false\n  window: 14\n",
+            ["window needs resize 'area'"],
+        ),
         ("train:\n  epochs: ten\n", ["train.epochs = 'ten'", "integer"]),
         ("train:\n  learning_rate: -1.0\n", ["train.learning_rate = -1.0", "greater than 0"]),
         ("model:\n  activation: tanh\n", ["model.activation = 'tanh'", "'relu'"]),

@@ -154,10 +154,13 @@ def test_a_network_trained_on_other_preprocessing_is_refused() -> None:
     from training.config import PreprocessConfig
 
     cfg = PreprocessConfig(size=7, resize="area", levels=3, deskew=True, center=False)
-    manifest = {"input": {"size": 7, "resize": "area", "levels": 3, "deskew": True, "center": False}}
+    manifest = {"input": {"size": 7, "resize": "area", "levels": 3, "deskew": True, "center": False, "window": 28}}
     check_preprocess(manifest, cfg)
     manifest["input"]["center"] = True
     with pytest.raises(DrawnError, match="center True vs False"):
+        check_preprocess(manifest, cfg)
+    manifest["input"] |= {"center": False, "window": 21}  # trained on 3x3 blocks of the middle 21x21
+    with pytest.raises(DrawnError, match="window 21 vs 28"):
         check_preprocess(manifest, cfg)
 
 

@@ -99,11 +99,22 @@ def test_14x14_targets_keep_the_canvas(hidden: list[int]) -> None:
     assert gen_ui.support(_manifest(hidden)) == (True, "")
 
 
+def test_inputs_wider_than_15_have_no_canvas() -> None:
+    """prep.s indexes nn_input with one byte: 15x15 inputs are the most the canvas feeds."""
+    manifest = _manifest([32], count=225)
+    manifest["input"] |= {"size": 15, "window": 15, "window_start": 7, "block": 1}
+    assert gen_ui.support(manifest) == (True, "")
+    manifest = _manifest([32], count=256)
+    manifest["input"] |= {"size": 16, "window": 16, "window_start": 6, "block": 1}
+    ok, reason = gen_ui.support(manifest)
+    assert not ok and reason.startswith("size 16: the canvas UI takes inputs up to 15x15")
+
+
 def test_too_big_says_by_how_much() -> None:
     ok, reason = gen_ui.support(_manifest([160, 64]))  # 160 in the stack page, 64 beside the canvas
     assert not ok
     over = gen_ui.ram_layout(_manifest([160, 64]), canvas=True).over
-    assert over == 34
+    assert over == 35
     assert f"{over} more than its 1280" in reason and f"use {over} fewer hidden units" in reason
     assert "model.hidden [160, 64]" in reason
 
@@ -132,14 +143,14 @@ def test_a_wrong_prediction_fails_the_link(tmp_path: Path, monkeypatch: pytest.M
 
 
 def test_exact_fit_keeps_the_canvas_one_more_byte_drops_it(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    """196-170-30-10 fills BSS to the byte (170 in the stack page, 30 beside the canvas): the
+    """196-170-29-10 fills BSS to the byte (170 in the stack page, 29 beside the canvas): the
     canvas stays. One more unit does not fit: the ROM builds without the canvas, says so, and
     the raw protocol still works."""
-    fits = cc65.build_rom(write_ui_network(tmp_path / "fit" / "export", [170, 30], 42), tmp_path / "fit" / "nes")
+    fits = cc65.build_rom(write_ui_network(tmp_path / "fit" / "export", [170, 29], 42), tmp_path / "fit" / "nes")
     assert mapfile.budget(fits.map)["RAM"]["free"] == 0
     assert "UI_ENABLED = 1" in (tmp_path / "fit" / "nes" / "gen" / "ui.inc").read_text()
     capsys.readouterr()
-    manifest_path = write_ui_network(tmp_path / "over" / "export", [170, 31], 42)
+    manifest_path = write_ui_network(tmp_path / "over" / "export", [170, 30], 42)
     over = cc65.build_rom(manifest_path, tmp_path / "over" / "nes")
     printed = capsys.readouterr().out
     assert "canvas is disabled" in printed and "1 more than its 1280" in printed and "use 1 fewer hidden" in printed

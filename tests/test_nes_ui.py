@@ -40,7 +40,16 @@ def build_ui_rom(tmp: Path, name: str, pre: PreprocessConfig, seed: int = 7) -> 
     manifest_path = export_dir / golden.MANIFEST_FILE
     manifest = json.loads(manifest_path.read_text())
     manifest["input"].update(
-        size=pre.size, levels=pre.levels, resize="area", deskew=pre.deskew, center=pre.center, shift=input_shift(pre)
+        size=pre.size,
+        levels=pre.levels,
+        resize="area",
+        deskew=pre.deskew,
+        center=pre.center,
+        shift=input_shift(pre),
+        window=pre.window_side,
+        window_start=pre.window_start,
+        half_pixels=pre.half_pixels,
+        block=pre.block,
     )
     manifest_path.write_text(json.dumps(manifest))
     outputs = build_rom(manifest_path, tmp / name / "nes", name=name)
@@ -52,6 +61,12 @@ PRESETS = {
     "dc7": PreprocessConfig(size=7, resize="area", levels=3, deskew=True, center=True),
     "c14": PreprocessConfig(size=14, resize="area", levels=2, deskew=False, center=True),
     "p7": PreprocessConfig(size=7, resize="area", levels=2, deskew=False, center=False),
+    # windows: 3x3 blocks of the middle 21x21 cells; 2x2 blocks of the middle 24x24, 144 inputs
+    "w21": PreprocessConfig(size=7, resize="area", levels=3, deskew=True, center=True, window=21),
+    "w24": PreprocessConfig(size=12, resize="area", levels=3, deskew=True, center=True, window=24),
+    # half-pixel blocks: 1.5x1.5 pixels (14x14 over the middle 21x21), 2.5x2.5 (5x5 of 25x25 at 2 levels)
+    "h21": PreprocessConfig(size=14, resize="area", levels=3, deskew=True, center=True, window=21),
+    "h25": PreprocessConfig(size=10, resize="area", levels=2, deskew=False, center=True, window=25),
 }
 
 

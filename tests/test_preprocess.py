@@ -49,6 +49,37 @@ def test_area_sum_of_blocks() -> None:
     assert area_sum(image, 14)[0, 0, 0] == 8 and area_sum(image, 28)[0, 27, 27] == 1
 
 
+def test_window_sums_the_centred_square_only() -> None:
+    image = np.zeros((1, 28, 28), dtype=np.uint8)
+    image[0, 3, 10] = 2  # above a 21x21 window (rows and columns 4..24)
+    image[0, 4:7, 4:7] = 1  # the window's whole first 3x3 block
+    image[0, 24, 24] = 2  # its last pixel
+    image[0, 14, 25] = 2  # right of it
+    sums = area_sum(image, 7, 21)
+    assert sums.shape == (1, 7, 7)
+    assert sums[0, 0, 0] == 9 and sums[0, 6, 6] == 2 and sums.sum() == 11
+    config = PreprocessConfig(size=12, resize="area", levels=3, deskew=False, center=False, window=24)
+    assert (config.window_start, config.block, input_max(config)) == (2, 2, 8)
+    full = np.full((1, 28, 28), 255, dtype=np.uint8)
+    assert preprocess(full, config).shape == (1, 144) and preprocess(full, config).max() == 8
+
+
+def test_half_pixel_blocks_share_the_pixels_on_their_edges() -> None:
+    """Size 14 over the middle 21x21 (pixels 4..24): blocks of 1.5 pixels, i.e. 3x3 quarter-pixel
+    squares. Pixel 4 lies in block 0, pixel 5 straddles blocks 0 and 1, pixel 6 lies in block 1."""
+    image = np.zeros((1, 28, 28), dtype=np.uint8)
+    image[0, 4, 4] = 1  # 4 quarters into block (0, 0)
+    image[0, 5, 6] = 2  # row straddles block rows 0 and 1: 2 quarters x 2 into (0, 1) and (1, 1)
+    image[0, 5, 5] = 1  # straddles both ways: 1 quarter into each of (0..1, 0..1)
+    sums = area_sum(image, 14, 21)
+    assert sums[0, :2, :2].tolist() == [[4 + 1, 4 + 1], [1, 4 + 1]]
+    assert sums.sum() == 4 * (1 + 2 + 1)  # every pixel's quarters are counted once
+    config = PreprocessConfig(size=14, resize="area", levels=3, deskew=False, center=False, window=21)
+    assert (config.half_pixels, config.block, input_max(config)) == (True, 3, 18)
+    full = np.full((1, 28, 28), 255, dtype=np.uint8)
+    assert preprocess(full, config).min() == preprocess(full, config).max() == 18
+
+
 @pytest.mark.parametrize(
     ("size", "levels", "shift", "largest"),
     [(7, 3, 0, 32), (7, 4, 0, 48), (14, 3, 0, 8), (28, 3, 0, 2), (7, 256, 4, 255), (14, 256, 2, 255), (28, 256, 0, 255),

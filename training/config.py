@@ -17,7 +17,6 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-INPUT_SIZES = (7, 14, 28)
 PRG_BYTES = 32768
 PRG_RESERVED = 8192
 """PRG kept for code, multiply tables and the UI: the weight tables get the rest. The link
@@ -47,11 +46,51 @@ class DataConfig(_Strict):
 
 
 class PreprocessConfig(_Strict):
-    size: Literal[7, 14, 28]
+    size: Annotated[int, Field(ge=2, le=MNIST_SIZE)]
     resize: Literal["area", "bilinear"]
     levels: Annotated[int, Field(ge=2, le=256)]
     deskew: bool
     center: bool
+    window: Annotated[int, Field(ge=1, le=MNIST_SIZE)] | None = Field(
+        default=None,
+        description="side of the centred square of the 28x28 field the area sums cover (null: all 28)",
+    )
+
+    @property
+    def window_side(self) -> int:
+        """Side of the summed square: `window`, or the whole field."""
+        return MNIST_SIZE if self.window is None else self.window
+
+    @property
+    def window_start(self) -> int:
+        """First row (and column) of the summed square, centred on pixel 14, where centring puts the mass."""
+        return MNIST_SIZE // 2 - self.window_side // 2
+
+    @property
+    def half_pixels(self) -> bool:
+        """True when blocks are an odd number of half pixels a side (e.g. 1.5 px: size 14, window
+        21): the sums then count each pixel's four quarter-pixel squares (`preprocess.area_sum`)."""
+        return self.window_side % self.size != 0
+
+    @property
+    def block(self) -> int:
+        """Side of one area-sum block: in pixels, or in half pixels when `half_pixels`."""
+        return self.window_side * (2 if self.half_pixels else 1) // self.size
+
+    @model_validator(mode="after")
+    def _window_splits_into_blocks(self) -> PreprocessConfig:
+        if self.resize == "bilinear":
+            if self.window is not None:
+                raise ValueError("window needs resize 'area' (the bilinear resize always covers the whole field)")
+            return self
+        if (2 * self.window_side) % self.size:
+            raise ValueError(
+                f"size {self.size} does not split the {self.window_side}-pixel window into blocks of whole "
+                "or half pixels: use a size that divides twice the window (with no window: 7, 8, 14 or 28) "
+                "or a window that is a multiple of size / 2 (e.g. size 7 with window 21: 3x3-pixel blocks, "
+                "size 14 with window 21: 1.5x1.5)"
+            )
+        return self
 
     @model_validator(mode="after")
     def _bilinear_is_origin_only(self) -> PreprocessConfig:

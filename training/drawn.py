@@ -174,9 +174,11 @@ def example_indices(labels: np.ndarray) -> np.ndarray:
 def check_preprocess(manifest: dict[str, Any], cfg: PreprocessConfig) -> None:
     """Fail if the exported network was trained on other preprocessing than `cfg` says."""
     trained = manifest.get("input", {})
-    differ = [key for key in ("size", "levels", "resize", "deskew", "center") if trained.get(key) != getattr(cfg, key)]
+    expected = {key: getattr(cfg, key) for key in ("size", "levels", "resize", "deskew", "center")}
+    expected["window"] = cfg.window_side
+    differ = [key for key, value in expected.items() if trained.get(key) != value]
     if differ:
-        details = ", ".join(f"{key} {trained.get(key)!r} vs {getattr(cfg, key)!r}" for key in differ)
+        details = ", ".join(f"{key} {trained.get(key)!r} vs {expected[key]!r}" for key in differ)
         raise DrawnError(f"the exported network was trained with other preprocessing than the config ({details})")
 
 

@@ -183,7 +183,7 @@ def verbosity() -> int:
     return 1 if sys.stdout.isatty() else 2
 
 
-def run_program(
+def command_line(
     doc: str, extra: list[tuple[str, str]], action: Callable[..., Any], argv: list[str] | None, teacher: bool = False
 ) -> int:
     """The shared command line: CONFIG INPUTS_NPZ, the `extra` (name, help) paths, OUT_DIR and,

@@ -11,7 +11,11 @@ mirror bit for bit (only `bilinear_resize`, kept for the origin preset, is not):
 3. `center_by_mass` (optional): translate the level image so that its centre of mass lands
    on the middle of the 28x28 field, as MNIST itself was centred:
    `d = floor((14 * M - S) / M)` with `M` the total mass and `S` the mass-weighted index.
-4. `area_sum`: sum each `f x f` block (`f = 28 / size`): an exact area average times `f*f`.
+4. `area_sum`: sum each `f x f` block of the centred `window` square (`f = window / size`,
+   the window 28 unless configured): an exact area average times `f*f`. A window smaller
+   than the field crops the margin that holds no ink once the digit is centred, so the digit
+   spans more inputs. Blocks of 1.5 pixels (and other odd multiples of half a pixel) sum
+   quarter-pixel squares instead: exact area averages times `(2f)^2`.
 5. `scale_to_byte`: if the largest possible sum exceeds 255, shift it right by the fewest
    bits that make it fit a byte (`input_shift`).
 
@@ -107,11 +111,19 @@ def deskew(images: np.ndarray) -> np.ndarray:
     return np.where(inside, gathered, 0).astype(images.dtype)
 
 
-def area_sum(images: np.ndarray, size: int) -> np.ndarray:
-    """Sum of each (28/size)^2 block, as uint16."""
-    factor = MNIST_SIZE // size
+def area_sum(images: np.ndarray, size: int, window: int = MNIST_SIZE) -> np.ndarray:
+    """Sum of each block of the centred `window` x `window` square, as uint16. The square starts
+    at pixel 14 - window // 2; pixels outside it are dropped. Blocks are `window / size` pixels a
+    side; when that is not whole but `2 * window / size` is (e.g. 1.5), each pixel counts as its
+    four quarter-pixel squares and a block sums `2 * window / size` squares a side, so a pixel on
+    a block edge gives each of its blocks its share (1, 2 or 4 quarters)."""
+    start = MNIST_SIZE // 2 - window // 2
     n = images.shape[0]
-    blocks = images.astype(np.uint16).reshape(n, size, factor, size, factor)
+    square = images[:, start : start + window, start : start + window].astype(np.uint16)
+    if window % size:
+        square = square.repeat(2, axis=1).repeat(2, axis=2)  # quarter-pixel squares
+    block = square.shape[1] // size
+    blocks = square.reshape(n, size, block, size, block)
     return blocks.sum(axis=(2, 4), dtype=np.uint16)
 
 
@@ -119,7 +131,7 @@ def input_shift(cfg: PreprocessConfig) -> int:
     """Right shift that brings the largest area sum into a byte (0 when it already fits)."""
     if cfg.resize == "bilinear":
         return 0
-    largest = (cfg.levels - 1) * (MNIST_SIZE // cfg.size) ** 2
+    largest = (cfg.levels - 1) * cfg.block**2
     return max(0, largest.bit_length() - 8)
 
 
@@ -127,7 +139,7 @@ def input_max(cfg: PreprocessConfig) -> int:
     """The largest value an input byte can take; the network's input scale is 1/input_max."""
     if cfg.resize == "bilinear":
         return BYTE_MAX
-    return ((cfg.levels - 1) * (MNIST_SIZE // cfg.size) ** 2) >> input_shift(cfg)
+    return ((cfg.levels - 1) * cfg.block**2) >> input_shift(cfg)
 
 
 def bilinear_resize(images: np.ndarray, size: int) -> np.ndarray:
@@ -156,5 +168,5 @@ def preprocess(images: np.ndarray, cfg: PreprocessConfig) -> np.ndarray:
         levels = deskew(levels)
     if cfg.center:
         levels = center_by_mass(levels)
-    sums = area_sum(levels, cfg.size) >> input_shift(cfg)
+    sums = area_sum(levels, cfg.size, cfg.window_side) >> input_shift(cfg)
     return sums.astype(np.uint8).reshape(n, cfg.size * cfg.size)

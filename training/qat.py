@@ -180,7 +180,7 @@ def finetune(
 
 def main(argv: list[str] | None = None) -> int:
     extra = [("float_model", "model.h5 from the train task")]
-    return fitting.run_program(__doc__, extra, finetune, argv, teacher=True)
+    return fitting.command_line(__doc__, extra, finetune, argv, teacher=True)
 
 
 if __name__ == "__main__":

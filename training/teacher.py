@@ -81,7 +81,7 @@ def train_teacher(cfg: Config, inputs_path: Path, out_dir: Path) -> dict[str, fl
 
 
 def main(argv: list[str] | None = None) -> int:
-    return fitting.run_program(__doc__, [], train_teacher, argv)
+    return fitting.command_line(__doc__, [], train_teacher, argv)
 
 
 if __name__ == "__main__":

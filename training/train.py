@@ -89,7 +89,7 @@ def train(cfg: Config, inputs_path: Path, out_dir: Path, teacher_scores: Path | 
 
 
 def main(argv: list[str] | None = None) -> int:
-    return fitting.run_program(__doc__, [], train, argv, teacher=True)
+    return fitting.command_line(__doc__, [], train, argv, teacher=True)
 
 
 if __name__ == "__main__":

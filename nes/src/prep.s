@@ -1,5 +1,14 @@
 ; prep.s: the drawing canvas -> nn_input, bit for bit like training/preprocess.preprocess:
 ;   canvas (28x28 grey levels) -> [deskew] -> [center by mass] -> area sums -> nn_input
+; The area sums cover the centred PP_WINDOW x PP_WINDOW cells starting at canvas row and column
+; PP_WINDOW_START (the whole canvas unless a window is set), in PP_SIZE x PP_SIZE blocks of
+; PP_BLOCK cells a side, or with PP_HALF of PP_BLOCK half cells (an odd number: 3 = 1.5 cells).
+; Half-cell blocks count each cell as its four quarter squares, so a cell on a block edge gives
+; each of the two blocks beside it half its quarters (preprocess.area_sum). The sums separate:
+; per row, the cells add into rowbuf by block column (weight 1, or 2 for a whole half-cell
+; column pair), then the row adds rowbuf into its block row(s) the same way. Per row and per
+; column two tables give the first block a cell falls in and the block it also reaches when it
+; straddles an edge (OUTSIDE: none; a cell outside the window has no first block either).
 ; The input shift is 0 for every config the canvas supports (levels <= 3): gen_ui.py checks.
 ;
 ; No second 784-byte image fits in RAM, so the steps are index mappings, not copies: deskew
@@ -30,6 +39,10 @@
 .export canvas, prep_run, pp_shift, pp_dx, pp_dy, pp_slope
 
 CANVAS_SIDE = 28
+OUTSIDE = $FF           ; "no block" in the window tables and pp_split
+.assert PP_SIZE * PP_SIZE <= OUTSIDE, error, "nn_input indices must stay below OUTSIDE"
+.assert PP_WINDOW_START + PP_WINDOW <= CANVAS_SIDE, error, "the window must lie on the canvas"
+.assert PP_SIZE * PP_BLOCK = PP_WINDOW * (1 + PP_HALF), error, "blocks must tile the window"
 BIG = 6                 ; bytes of the wide signed temporaries
 
 .segment "ZEROPAGE"
@@ -47,7 +60,8 @@ pp_yf:    .res 1                ; destination row of the scanned row
 pp_negs:  .res 1                ; -s(y) of the scanned row
 pp_xf:    .res 1
 pp_v:     .res 1
-pp_base:  .res 1                ; nn_input index of the destination row's first block
+pp_base:  .res 1                ; nn_input index of the destination row's first block row
+pp_split: .res 1                ; ... and of the block row it also reaches (OUTSIDE: none)
 pp_r:     .res 1                ; row mass
 pp_rx:    .res 2                ; row sum of v*x
 pp_q:     .res 2                ; quotient being built
@@ -72,6 +86,10 @@ big_d:    .res BIG
 big_v:    .res BIG
 big_w:    .res BIG
 big_s:    .res BIG
+; The area-sum pass no longer needs the wide temporaries of the deskew and centring maths: its
+; row sums by block column (one byte each) share their bytes.
+rowbuf = big_p
+.assert big_s + BIG - big_p >= PP_SIZE, error, "rowbuf must fit in the wide temporaries"
 
 ; --- wide arithmetic macros (little-endian, BIG bytes, unrolled) ---
 .macro b_add dst, src           ; dst += src
@@ -173,6 +191,11 @@ clear_input:
   dex
   cpx #$FF
   bne clear_input
+  ldx #PP_SIZE-1
+clear_rowbuf:
+  sta rowbuf,x
+  dex
+  bpl clear_rowbuf
   lda #$80
   sta pp_mode
   jmp scan
@@ -211,8 +234,16 @@ row:
   jmp next_row
 row_on:
   tax
-  lda row_base,x
+  lda row_split,x
+  sta pp_split
+  lda row_first,x
   sta pp_base
+  bit pp_mode
+  bpl on_window         ; the moments see every row
+  cmp #OUTSIDE
+  bne on_window
+  jmp next_row          ; an area-sum pass skips rows outside the window
+on_window:
   ldx pp_y
   lda #0
   sec
@@ -254,23 +285,50 @@ add_x:                  ; rx += v * x by v additions (v <= 2)
 : dex
   bne add_x
   jmp next_cell
-add_sum:
-.repeat ::PP_FACTOR_LOG2
-  lsr a
-.endrepeat
-  clc
-  adc pp_base
+add_sum:                ; rowbuf by block column; pp_r <> 0 marks a row with sums to add
   tax
-  lda nn_input,x
+  lda col_first,x
+  cmp #OUTSIDE
+  beq next_cell
+  sta pp_xf
+  lda col_split,x
+  cmp #OUTSIDE
+  bne split_col
+  ldx pp_xf             ; the cell lies in one block column: weight 2 in half cells
+  lda pp_v
+.if ::PP_HALF
+  asl a
+.endif
   clc
-  adc pp_v
-  sta nn_input,x
+  adc rowbuf,x
+  sta rowbuf,x
+  sta pp_r
+  jmp next_cell
+split_col:              ; the cell straddles two block columns: one half cell each
+  tax
+  lda pp_v
+  clc
+  adc rowbuf,x
+  sta rowbuf,x
+  ldx pp_xf
+  lda pp_v
+  clc
+  adc rowbuf,x
+  sta rowbuf,x
+  sta pp_r
 next_cell:
   iny
   cpy #CANVAS_SIDE
-  bne cell
+  beq row_done
+  jmp cell
+row_done:
   bit pp_mode
-  bmi next_row
+  bpl moments_row
+  lda pp_r
+  beq next_row
+  jsr add_rowbuf
+  jmp next_row
+moments_row:
   lda pp_r
   beq next_row
   jsr row_moments
@@ -287,6 +345,51 @@ next_row:
   beq done
   jmp row
 done:
+  rts
+.endproc
+
+;;
+; Adds rowbuf into the block row at pp_base (weight 2 in half cells unless the scanned row
+; straddles two block rows: then weight 1 into each, pp_split the second) and clears it.
+.proc add_rowbuf
+  ldy #PP_SIZE-1
+each:
+  lda rowbuf,y
+  beq next
+  sta pp_v
+  lda #0
+  sta rowbuf,y
+  tya
+  clc
+  adc pp_base
+  tax
+  lda pp_split
+  cmp #OUTSIDE
+  bne split_row
+  lda pp_v
+.if ::PP_HALF
+  asl a
+.endif
+  clc
+  adc nn_input,x
+  sta nn_input,x
+  jmp next
+split_row:
+  lda pp_v
+  clc
+  adc nn_input,x
+  sta nn_input,x
+  tya
+  clc
+  adc pp_split
+  tax
+  lda pp_v
+  clc
+  adc nn_input,x
+  sta nn_input,x
+next:
+  dey
+  bpl each
   rts
 .endproc
 
@@ -657,10 +760,26 @@ mass:
 .endproc
 
 .segment "RODATA"
-row_base:               ; nn_input index of the block row holding canvas row y
-.repeat CANVAS_SIDE, R
-  .byte (R >> PP_FACTOR_LOG2) * PP_SIZE
+; window_blocks 0, S: per canvas row or column P, the first block it falls in times S, OUTSIDE
+; off the window; window_blocks 1, S: the second block a cell straddling two reaches, or OUTSIDE.
+; In half cells, cell P covers half cells 2P' and 2P'+1 (P' = P - PP_WINDOW_START).
+.macro window_blocks second, scale
+.repeat CANVAS_SIDE, P
+  .if P < PP_WINDOW_START || P >= PP_WINDOW_START + PP_WINDOW
+    .byte OUTSIDE
+  .elseif second = 0
+    .byte (P - PP_WINDOW_START) * (1 + PP_HALF) / PP_BLOCK * (scale)
+  .elseif PP_HALF && (2 * (P - PP_WINDOW_START) + 1) / PP_BLOCK <> 2 * (P - PP_WINDOW_START) / PP_BLOCK
+    .byte (2 * (P - PP_WINDOW_START) + 1) / PP_BLOCK * (scale)
+  .else
+    .byte OUTSIDE
+  .endif
 .endrepeat
+.endmacro
+row_first: window_blocks 0, PP_SIZE   ; nn_input index of a row's block row
+row_split: window_blocks 1, PP_SIZE
+col_first: window_blocks 0, 1         ; block column
+col_split: window_blocks 1, 1
 square_lo:
 .repeat CANVAS_SIDE, R
   .byte <(R * R)

@@ -27,13 +27,14 @@ from pathlib import Path
 from training.fsutil import write_text
 
 CANVAS_CELLS = 28 * 28
+MAX_CANVAS_INPUT_SIDE = 15  # prep.s indexes nn_input with one byte and keeps $FF for "outside the window"
 # RAM areas of nes/nrom256.cfg (tests/test_nes_ram.py checks these against the file).
 RAM_BSS = 0x500  # BSS: $0300-$07FF
 STACK_RAM = 0xC0  # STACKBSS: $0100-$01BF, the part of the stack page the stack never reaches
 STACK_RESERVE = 0x100 - STACK_RAM  # $01C0-$01FF: the stack (deepest use measured: 24 bytes)
 # Fixed BSS bytes of the hand-written sources (the link-time .assert in ui.s proves the sum):
 SYSTEM_BSS = 96 + 6 + 27  # nmi.s vram_buf, main.s timing and heartbeat, ui.s tile rows and result
-CANVAS_BSS = CANVAS_CELLS + 120  # prep.s (only with the canvas): canvas + preprocessing variables
+CANVAS_BSS = CANVAS_CELLS + 121  # prep.s (only with the canvas): canvas + preprocessing variables
 UI_PRG = 4096  # ui.s + prep.s code and data (measured ~3 KiB), reserved by gen_network
 BAR_PIXELS = 80  # 10 tiles of 8 pixels
 BAR_LOGITS = 5.0  # a bar is empty when its score is this many logits below the winner's
@@ -49,8 +50,11 @@ def support(manifest: dict) -> tuple[bool, str]:
         return False, f"resize {inp['resize']!r}: the console only mirrors area sums"
     if not 2 <= inp["levels"] <= 3:
         return False, f"levels {inp['levels']}: the canvas shows 2 or 3 grey levels"
-    if inp["size"] not in (7, 14):
-        return False, f"size {inp['size']}: a 28x28 input and the canvas do not both fit in 2 KiB of RAM"
+    if inp["size"] > MAX_CANVAS_INPUT_SIDE:
+        return False, (
+            f"size {inp['size']}: the canvas UI takes inputs up to {MAX_CANVAS_INPUT_SIDE}x{MAX_CANVAS_INPUT_SIDE} "
+            "(one-byte input indices; a 28x28 input and the canvas do not both fit in 2 KiB of RAM)"
+        )
     if inp["shift"] != 0:
         return False, f"input shift {inp['shift']}: not produced by levels <= 3"
     ram = ram_layout(manifest, canvas=True)
@@ -128,7 +132,11 @@ def render(manifest: dict, ui: dict, source: str) -> tuple[str, str]:
     inp = manifest.get("input", {})
     size = inp.get("size", 7) if ok else 7
     levels = inp.get("levels", 3) if ok else 3
-    factor = 28 // size
+    # A manifest without a window (or a network without the canvas) sums all 28 cells.
+    window = inp.get("window", 28) if ok else 28
+    window_start = inp.get("window_start", 0) if ok else 0
+    half = bool(inp.get("half_pixels", False)) if ok else False
+    block = inp.get("block", 28 // size) if ok else 28 // size
     colors = ui["colors"]
     bg = colors["background"]
     palette = [
@@ -152,7 +160,10 @@ def render(manifest: dict, ui: dict, source: str) -> tuple[str, str]:
         f"RAM_BSS_BYTES = {ram.bss}     ; predicted by gen_ui.ram_layout; ui.s asserts it at link time",
         f"RAM_STACK_BYTES = {ram.stack}   ; the same for STACKBSS ($0100-$01BF)",
         f"PP_SIZE = {size}              ; network input is PP_SIZE x PP_SIZE block sums",
-        f"PP_FACTOR_LOG2 = {factor.bit_length() - 1}       ; block = 2^this canvas cells a side",
+        f"PP_WINDOW = {window}           ; canvas cells a side of the summed window",
+        f"PP_WINDOW_START = {window_start}      ; its first canvas row and column",
+        f"PP_HALF = {int(half)}             ; 1: blocks are measured in half cells",
+        f"PP_BLOCK = {block}             ; cells (half cells with PP_HALF) a side of one input block",
         f"PP_LEVELS = {levels}            ; grey levels per canvas cell (values 0..PP_LEVELS-1)",
         f"PP_DESKEW = {int(bool(inp.get('deskew', False)) and ok)}",
         f"PP_CENTER = {int(bool(inp.get('center', False)) and ok)}",
