@@ -21,6 +21,7 @@ data:
 train:
   epochs: 1
   batch_size: 32
+  validation_split: 0.1  # the default holds nothing out (its own build tests that path)
 teacher:
   epochs: 1
 """

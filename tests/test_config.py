@@ -17,7 +17,7 @@ def load_with(tmp_path: Path, overrides: str) -> config_module.Config:
 
 def test_default_and_presets_are_valid() -> None:
     default = config_module.load(ROOT / "config.yaml")
-    assert default.layer_sizes == [196, 128, 32, 10]
+    assert default.layer_sizes == [196, 144, 32, 10]
     assert default.quantize.bits_per_layer(3) == [4, 4, 4] and default.quantize.qat.epochs > 0
     shape = config_module.load(ROOT / "training" / "presets" / "origin-shape.yaml")
     assert shape.layer_sizes == [49, 49, 24, 10] and shape.preprocess.size == 7

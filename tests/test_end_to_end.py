@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import ROOT, run_doit
+from training import config as config_module
 
 pytestmark = pytest.mark.slow
 
@@ -15,10 +17,11 @@ pytestmark = pytest.mark.slow
 def test_default_build_writes_metrics(default_build: Path) -> None:
     metrics = json.loads((default_build / "default" / "metrics.json").read_text())
     manifest = json.loads((default_build / "default" / "export" / "manifest.json").read_text())
+    sizes = config_module.load(ROOT / "config.yaml").layer_sizes  # 196-144-32-10 now
     assert metrics["test_images"] == 10000
-    assert metrics["layers"] == manifest["layer_sizes"] == [196, 128, 32, 10]
-    assert metrics["params"] == 196 * 128 + 128 + 128 * 32 + 32 + 32 * 10 + 10
-    assert metrics["weight_bits"] == [4, 4, 4]
+    assert metrics["layers"] == manifest["layer_sizes"] == sizes and sizes[0] == 196
+    assert metrics["params"] == sum(n * m + m for n, m in itertools.pairwise(sizes))
+    assert metrics["weight_bits"] == [4] * (len(sizes) - 1)
     tables = sum(layer["weights"]["bytes"] + layer["bias"]["bytes"] for layer in manifest["layers"])
     assert metrics["weights"]["bytes"] == tables
     # Quantization-aware training: the integer network is the fine-tuned fake-quantized one...

@@ -47,6 +47,18 @@ def test_touching_inputs_runs_nothing(build: TinyBuild) -> None:
     assert run.returncode == 0 and run.ran() == set(), run.results
 
 
+def test_rerun_step_with_the_same_output_leaves_later_steps_alone(build: TinyBuild) -> None:
+    """A step that reruns and computes the same arrays (after a refactor of its code, say)
+    writes the same .npz bytes, so the steps after it stay up to date."""
+    inputs = build.out / "inputs.npz"
+    before = inputs.read_bytes()
+    forget = run_doit("forget", f"config={build.config}", f"builddir={build.build_root}", "preprocess")
+    assert forget.returncode == 0, forget.stderr
+    run = build.doit()
+    assert run.returncode == 0 and run.ran() == {"preprocess"}, run.results
+    assert inputs.read_bytes() == before
+
+
 def test_export_setting_reexports_without_retraining(build: TinyBuild) -> None:
     edit(build.config, "train:", "quantize:\n  activation_bits: 7\ntrain:")
     run = build.doit()

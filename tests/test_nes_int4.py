@@ -202,13 +202,19 @@ def test_choose_multipliers_for_4bit_layers() -> None:
     m = gen_network.choose_multipliers(plans, 8, ui)
     assert m.layers == (nib, nib, sq) and m.nibble_max == 15 and m.squares
     assert gen_network.prg_estimate(plans, m, ui) <= gen_network.PRG_SIZE
-    # With less room, only 8 nibble pages: layer 1's inputs (0..15) go in two parts.
+    # With less room, as many nibble pages as fit (13, not 14): layer 1's inputs 14 and 15
+    # go in two parts.
     m = gen_network.choose_multipliers(plans, 8, ui + 1000)
-    assert m.layers == (nib, split, sq) and m.nibble_max == 8 and not m.unpack(plans)
-    assert m.table_bytes(plans) == 8 * 512 + 2048
-    # Activations up to 31: 16 pages take them in at most two parts, where they fit.
+    assert m.layers == (nib, split, sq) and m.nibble_max == 13 and not m.unpack(plans)
+    assert m.table_bytes(plans) == 13 * 512 + 2048
+    ranges = gen_network.input_ranges(plans, 8)
+    assert gen_network.prg_estimate(plans, gen_network.assign(plans, ranges, 0, 14), ui + 1000) > gen_network.PRG_SIZE
+    # Activations up to 31: all 17 pages where they fit (18..31 in two parts); with less room,
+    # 15 pages take 16..30 in two parts and only 31 in three.
     plans = _plans([196, 96, 32, 10], [4, 4, 8], [31, 31, 0])
-    assert gen_network.choose_multipliers(plans, 8, ui) == gen_network.Multipliers(0, 16, (nib, split, sq))
+    assert gen_network.choose_multipliers(plans, 8, ui) == gen_network.Multipliers(0, 17, (nib, split, sq))
+    assert gen_network.choose_multipliers(plans, 8, ui + 4000).nibble_max == 15
+    assert gen_network.split_passes(31, 16) == 46 / 31 and gen_network.split_passes(31, 15) == 48 / 31
     # 8-bit hidden layers with 8-bit activations: quarter squares.
     plans = _plans([196, 128, 32, 10], [4, 8, 8], [255, 255, 0])
     m = gen_network.choose_multipliers(plans, 8, ui)

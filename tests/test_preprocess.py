@@ -37,16 +37,21 @@ def test_levels_round_to_nearest() -> None:
     np.testing.assert_array_equal(to_levels(pixels, 2), [[0, 0, 0, 0, 1, 1, 1, 1]])
 
 
+def area(size: int, window: int | None = None) -> PreprocessConfig:
+    """Area sums to `size` x `size` over the centred `window` (None: all 28 pixels)."""
+    return PreprocessConfig(size=size, resize="area", levels=3, deskew=False, center=False, window=window)
+
+
 def test_area_sum_of_blocks() -> None:
     image = np.zeros((1, 28, 28), dtype=np.uint8)
     image[0, 0:4, 0:4] = 2  # the whole top-left 4x4 block
     image[0, 27, 27] = 1  # one pixel of the bottom-right block
     image[0, 5, 9] = 2  # block (1, 2)
-    sums = area_sum(image, 7)
+    sums = area_sum(image, area(7))
     assert sums.shape == (1, 7, 7)
     assert sums[0, 0, 0] == 32 and sums[0, 6, 6] == 1 and sums[0, 1, 2] == 2
     assert sums.sum() == 35
-    assert area_sum(image, 14)[0, 0, 0] == 8 and area_sum(image, 28)[0, 27, 27] == 1
+    assert area_sum(image, area(14))[0, 0, 0] == 8 and area_sum(image, area(28))[0, 27, 27] == 1
 
 
 def test_window_sums_the_centred_square_only() -> None:
@@ -55,7 +60,7 @@ def test_window_sums_the_centred_square_only() -> None:
     image[0, 4:7, 4:7] = 1  # the window's whole first 3x3 block
     image[0, 24, 24] = 2  # its last pixel
     image[0, 14, 25] = 2  # right of it
-    sums = area_sum(image, 7, 21)
+    sums = area_sum(image, area(7, 21))
     assert sums.shape == (1, 7, 7)
     assert sums[0, 0, 0] == 9 and sums[0, 6, 6] == 2 and sums.sum() == 11
     config = PreprocessConfig(size=12, resize="area", levels=3, deskew=False, center=False, window=24)
@@ -71,7 +76,7 @@ def test_half_pixel_blocks_share_the_pixels_on_their_edges() -> None:
     image[0, 4, 4] = 1  # 4 quarters into block (0, 0)
     image[0, 5, 6] = 2  # row straddles block rows 0 and 1: 2 quarters x 2 into (0, 1) and (1, 1)
     image[0, 5, 5] = 1  # straddles both ways: 1 quarter into each of (0..1, 0..1)
-    sums = area_sum(image, 14, 21)
+    sums = area_sum(image, area(14, 21))
     assert sums[0, :2, :2].tolist() == [[4 + 1, 4 + 1], [1, 4 + 1]]
     assert sums.sum() == 4 * (1 + 2 + 1)  # every pixel's quarters are counted once
     config = PreprocessConfig(size=14, resize="area", levels=3, deskew=False, center=False, window=21)

@@ -81,3 +81,23 @@ def test_teacher_settings_are_checked(tmp_path: Path) -> None:
     with pytest.raises(config_module.ConfigError) as error:
         config_module.load(config)
     assert "teacher.filters" in str(error.value) and "teacher.weight = 1.5" in str(error.value)
+
+
+def test_grouped_steps_train_the_same_weights() -> None:
+    """fitting.STEPS_PER_EXECUTION only saves Keras' per-step overhead: the same seed gives the
+    same weights as one step per call (an epoch of 7 steps is not a multiple of the group)."""
+    pytest.importorskip("keras")
+    rng = np.random.default_rng(5)
+    x = rng.random((1700, 49), dtype=np.float32)
+    y = rng.integers(0, 10, size=1700)
+    weights = []
+    for steps in (1, fitting.STEPS_PER_EXECUTION):
+        keras, _ = fitting.start_keras(11)
+        layers = [keras.Input((49,)), keras.layers.Dense(16, activation="relu"), keras.layers.Dense(10)]
+        model = keras.Sequential(layers)
+        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        model.compile(optimizer="adam", loss=loss, steps_per_execution=steps)
+        model.fit(x, y, batch_size=256, epochs=3, shuffle=True, verbose=0)
+        weights.append(model.get_weights())
+    assert fitting.STEPS_PER_EXECUTION > 1
+    assert all(np.array_equal(a, b) for a, b in zip(*weights, strict=True))

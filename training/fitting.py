@@ -153,6 +153,14 @@ def distilled_accuracy(keras: Any) -> Callable[[Any, Any], Any]:
     return accuracy
 
 
+# Training steps per call into TensorFlow: Keras' per-step Python overhead dominates these
+# small models on a CPU. Grouping 16 steps took the default MLP's epoch of 300,000 images from
+# ~6 s to ~2.3 s and the CNN teacher's from ~52 s to ~40 s on the 2-core machine. The same
+# batches in the same order: the weights are bit-identical to one step per call
+# (tests/test_teacher.py checks it).
+STEPS_PER_EXECUTION = 16
+
+
 def compile_model(model: Any, keras: Any, optimizer: Any, distill: tuple[float, float] | None) -> None:
     """Compile for plain labels, or for distillation with (temperature, weight)."""
     if distill is None:
@@ -161,7 +169,7 @@ def compile_model(model: Any, keras: Any, optimizer: Any, distill: tuple[float, 
     else:
         loss, metric = distillation_loss(keras, *distill), distilled_accuracy(keras)
         metric.__name__ = "accuracy"  # the name Keras logs (history.json: accuracy, val_accuracy)
-    model.compile(optimizer=optimizer, loss=loss, metrics=[metric])
+    model.compile(optimizer=optimizer, loss=loss, metrics=[metric], steps_per_execution=STEPS_PER_EXECUTION)
 
 
 def evaluate_test(model: Any, arrays: TrainingArrays, keras: Any) -> tuple[float, float]:

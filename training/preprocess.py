@@ -111,19 +111,17 @@ def deskew(images: np.ndarray) -> np.ndarray:
     return np.where(inside, gathered, 0).astype(images.dtype)
 
 
-def area_sum(images: np.ndarray, size: int, window: int = MNIST_SIZE) -> np.ndarray:
-    """Sum of each block of the centred `window` x `window` square, as uint16. The square starts
-    at pixel 14 - window // 2; pixels outside it are dropped. Blocks are `window / size` pixels a
-    side; when that is not whole but `2 * window / size` is (e.g. 1.5), each pixel counts as its
-    four quarter-pixel squares and a block sums `2 * window / size` squares a side, so a pixel on
-    a block edge gives each of its blocks its share (1, 2 or 4 quarters)."""
-    start = MNIST_SIZE // 2 - window // 2
-    n = images.shape[0]
-    square = images[:, start : start + window, start : start + window].astype(np.uint16)
-    if window % size:
+def area_sum(images: np.ndarray, cfg: PreprocessConfig) -> np.ndarray:
+    """Sum of each `cfg.block` x `cfg.block` block of the centred window square (from
+    `cfg.window_start`, `cfg.window_side` pixels a side), as uint16; pixels outside it are
+    dropped. With `cfg.half_pixels` (blocks of e.g. 1.5 pixels) each pixel counts as its four
+    quarter-pixel squares and blocks are measured in them, so a pixel on a block edge gives each
+    of its blocks its share (1, 2 or 4 quarters)."""
+    start, side, size = cfg.window_start, cfg.window_side, cfg.size
+    square = images[:, start : start + side, start : start + side].astype(np.uint16)
+    if cfg.half_pixels:
         square = square.repeat(2, axis=1).repeat(2, axis=2)  # quarter-pixel squares
-    block = square.shape[1] // size
-    blocks = square.reshape(n, size, block, size, block)
+    blocks = square.reshape(images.shape[0], size, cfg.block, size, cfg.block)
     return blocks.sum(axis=(2, 4), dtype=np.uint16)
 
 
@@ -168,5 +166,5 @@ def preprocess(images: np.ndarray, cfg: PreprocessConfig) -> np.ndarray:
         levels = deskew(levels)
     if cfg.center:
         levels = center_by_mass(levels)
-    sums = area_sum(levels, cfg.size, cfg.window_side) >> input_shift(cfg)
+    sums = area_sum(levels, cfg) >> input_shift(cfg)
     return sums.astype(np.uint8).reshape(n, cfg.size * cfg.size)

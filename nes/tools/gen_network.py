@@ -192,11 +192,16 @@ def input_ranges(plans: list[LayerPlan], input_max: int) -> list[int]:
     return [input_max, *(p.activation_max for p in plans[:-1])]
 
 
+def split_passes(input_range: int, nibble_max: int) -> float:
+    """Mean passes of a SPLIT layer, inputs spread evenly over 1..range: a value v takes
+    ceil(v / nibble_max) of them."""
+    return sum(-(-v // nibble_max) for v in range(1, input_range + 1)) / input_range
+
+
 def mac_cycles(weight_bits: int, mul: int, input_range: int, nibble_max: int) -> float:
-    """Estimated cycles per non-zero MAC; SPLIT assumes inputs spread evenly over 1..range."""
+    """Estimated cycles per non-zero MAC (SPLIT: times its mean passes)."""
     if mul == SPLIT:
-        passes = (1 + -(-input_range // nibble_max)) / 2
-        return MAC_CYCLES[(4, NIBBLES)] * passes
+        return MAC_CYCLES[(4, NIBBLES)] * split_passes(input_range, nibble_max)
     return MAC_CYCLES[(weight_bits, mul)]
 
 
@@ -241,9 +246,9 @@ def choose_multipliers(
     if not product_tables:
         return slowest
     limits_p = [0, *sorted({r for r in ranges if 1 <= r <= PRODUCT_INPUT_MAX})]
-    four_bit = [r for p, r in zip(plans, ranges, strict=True) if p.weight_bits == 4]
-    # N = a range itself, or the fewest pages that take a larger range in as few parts as 17 do.
-    limits_n = [0, *sorted({-(-r // -(-r // NIBBLE_INPUT_MAX)) for r in four_bit if r >= 1})]
+    # Any N up to the byte limit: more pages take larger inputs in fewer parts.
+    four_bit = any(p.weight_bits == 4 for p in plans)
+    limits_n = [0, *range(1, NIBBLE_INPUT_MAX + 1)] if four_bit else [0]
     best: tuple[float, int, Multipliers] | None = None
     for limit_p in limits_p:
         for limit_n in limits_n:

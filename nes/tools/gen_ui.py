@@ -129,14 +129,15 @@ def bar_shift(manifest: dict) -> int:
 def render(manifest: dict, ui: dict, source: str) -> tuple[str, str]:
     ok, reason = support(manifest)
     ram = ram_layout(manifest, canvas=ok)
-    inp = manifest.get("input", {})
-    size = inp.get("size", 7) if ok else 7
-    levels = inp.get("levels", 3) if ok else 3
-    # A manifest without a window (or a network without the canvas) sums all 28 cells.
-    window = inp.get("window", 28) if ok else 28
-    window_start = inp.get("window_start", 0) if ok else 0
-    half = bool(inp.get("half_pixels", False)) if ok else False
-    block = inp.get("block", 28 // size) if ok else 28 // size
+    # A network without the canvas gets placeholder settings: 7x7 sums of all 28 cells, 3 levels.
+    inp = manifest.get("input", {}) if ok else {}
+    size = inp.get("size", 7)
+    levels = inp.get("levels", 3)
+    # A manifest without a window sums all 28 cells.
+    window = inp.get("window", 28)
+    window_start = inp.get("window_start", 0)
+    half = bool(inp.get("half_pixels", False))
+    block = inp.get("block", 28 // size)
     colors = ui["colors"]
     bg = colors["background"]
     palette = [
@@ -165,8 +166,8 @@ def render(manifest: dict, ui: dict, source: str) -> tuple[str, str]:
         f"PP_HALF = {int(half)}             ; 1: blocks are measured in half cells",
         f"PP_BLOCK = {block}             ; cells (half cells with PP_HALF) a side of one input block",
         f"PP_LEVELS = {levels}            ; grey levels per canvas cell (values 0..PP_LEVELS-1)",
-        f"PP_DESKEW = {int(bool(inp.get('deskew', False)) and ok)}",
-        f"PP_CENTER = {int(bool(inp.get('center', False)) and ok)}",
+        f"PP_DESKEW = {int(bool(inp.get('deskew', False)))}",
+        f"PP_CENTER = {int(bool(inp.get('center', False)))}",
         f"UI_REPEAT_DELAY = {ui['repeat_delay']}     ; frames before a held direction repeats",
         f"UI_REPEAT_RATE = {ui['repeat_rate']}       ; frames between repeated moves",
         f"UI_CLASSIFY_AFTER = {ui['classify_after']}   ; quiet frames after a change -> classify",
