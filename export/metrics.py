@@ -14,10 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from training.fsutil import write_json
-
-METRICS_FILE = "metrics.json"
-NTSC_CYCLES_PER_FRAME = 29780.5
+from common.fsutil import write_json
 
 
 def _read(path: Path | None) -> dict[str, Any] | None:
@@ -33,7 +30,7 @@ def gather(parts: dict[str, Path]) -> dict[str, Any]:
         "name": network["name"],
         "layers": network["layer_sizes"],
         "accuracy": {"float": floats["accuracy"], "integer": integers["accuracy"]},
-        "weight_bits": [layer.get("weight_bits", 8) for layer in network["layers"]],
+        "weight_bits": [layer["weight_bits"] for layer in network["layers"]],
         "test_images": integers["test_images"],
         "params": network["params"],
         "weights": {"bytes": network["tables_bytes"]},
@@ -96,6 +93,11 @@ def summary(metrics: dict[str, Any]) -> str:
         prg, chr_rom = metrics["rom"]["prg"], metrics["rom"]["chr"]
         lines.append(f"  PRG-ROM: {prg['used']} bytes used, {prg['free']} free; CHR-ROM: {chr_rom['free']} free")
     return "\n".join(lines)
+
+
+def run(target: Path, parts: dict[str, Path]) -> None:
+    """The `metrics` step (and the end of `evaluate`): write metrics.json, print the summary."""
+    print(write(target, parts))
 
 
 def write(target: Path, parts: dict[str, Path]) -> str:

@@ -4,8 +4,8 @@ The page shows the metrics table, the confusion matrix and the misclassified tes
 (the console's predictions when `doit evaluate` measured this very ROM, else the golden
 model's, which the console matches bit for bit), the drawn evaluation (accuracy on test
 digits changed as people draw, with examples), the training curves, the ROM budget, an
-emulator screenshot and the task graph. Matplotlib draws the charts (imported here only,
-never when dodo.py loads).
+emulator screenshot (made by the `screenshot` task) and the task graph (pipeline/graph.py).
+Matplotlib draws the charts (imported here only, never when dodo.py loads).
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from export import golden
-from training.fsutil import atomic_path, write_text
+from common.fsutil import atomic_path, write_text
+from intnet import golden
 
 GRID_COLUMNS = 16
 GRID_MAX = 128
@@ -35,6 +35,8 @@ class ReportInputs:
     rom: Path
     rom_budget: Path
     console_eval: Path  # may not exist
+    screenshot_caption: Path  # what the `screenshot` task's screen.png shows
+    task_graph: Path  # the doit task graph (pipeline/graph.py)
     drawn_examples: Path | None = None  # the drawn task's example digits (training/drawn.py)
 
 
@@ -185,32 +187,6 @@ def drawn_rows(metrics: dict[str, Any]) -> list[str]:
     return rows
 
 
-def screenshot(rom: Path, digit_input: np.ndarray, target: Path) -> str:
-    """Run the ROM in cynes as a person would: draw a 7 with the controller and wait for the
-    answer (or, on a ROM built without the canvas, classify one test digit through the RAM
-    interface). Save the screen at twice its size; return the figure's caption."""
-    from PIL import Image
-
-    from nes.tools.ui_driver import DIGITS, Ui
-
-    ui = Ui(rom)
-    try:
-        ui.sym("canvas")
-    except KeyError:
-        digit = ui.console.infer(digit_input).digit
-        frame = ui.step(0, 2)
-        caption = f"The cartridge (built without the canvas) after classifying test image 0: {digit}."
-    else:
-        ui.draw(DIGITS[7])
-        frames = ui.wait_answer()
-        frame = ui.frame
-        caption = f"A 7 drawn with the D-pad and A; {frames} frames after the last stroke the console shows its answer."
-    with atomic_path(target) as tmp:
-        image = Image.fromarray(frame)
-        image.resize((frame.shape[1] * 2, frame.shape[0] * 2), Image.NEAREST).save(tmp, "PNG")
-    return caption
-
-
 def plot_tasks(edges: dict[str, list[str]], target: Path) -> None:
     """The doit task graph, layered by dependency depth, arrows from producer to consumer."""
     plt = _pyplot()
@@ -273,9 +249,15 @@ def metrics_rows(metrics: dict[str, Any]) -> list[str]:
     return rows
 
 
-def write_report(paths: ReportInputs, task_edges: dict[str, list[str]], out_dir: Path) -> Path:
-    """Write `out_dir/index.html` and its PNG images; return the page's path."""
-    from training.dataset import load_cache
+def run(paths: dict[str, Path], out_dir: Path) -> None:
+    """The `report` step: `paths` holds the fields of ReportInputs."""
+    print(f"report: {write_report(ReportInputs(**paths), out_dir)}")
+
+
+def write_report(paths: ReportInputs, out_dir: Path) -> Path:
+    """Write `out_dir/index.html` and its PNG images (the screenshot is already there: the
+    `screenshot` task made it); return the page's path."""
+    from common.mnist import load_cache
 
     metrics = json.loads(paths.metrics.read_text())
     with np.load(paths.inputs) as data:
@@ -287,10 +269,10 @@ def write_report(paths: ReportInputs, task_edges: dict[str, list[str]], out_dir:
     plot_training(json.loads(paths.history.read_text()), out_dir / "training.png")
     plot_rom_budget(json.loads(paths.rom_budget.read_text()), out_dir / "rom_budget.png")
     wrong = plot_misclassified(raw_test, y_test, predicted, out_dir / "misclassified.png")
-    screen_caption = screenshot(paths.rom, x_test[0], out_dir / "screen.png")
+    screen_caption = json.loads(paths.screenshot_caption.read_text())["caption"]
     plot_drawn(paths.drawn_examples, out_dir / "drawn.png")
     drawn = metrics.get("drawn", {"images": 0, "seed": "-"})
-    plot_tasks(task_edges, out_dir / "tasks.png")
+    plot_tasks(json.loads(paths.task_graph.read_text()), out_dir / "tasks.png")
 
     title = f"nes-mnist build report: {metrics['name']}"
     page = f"""<!DOCTYPE html>
@@ -341,24 +323,3 @@ on the canvas (seed {drawn["seed"]}; settings in <code>drawn:</code>, numbers in
     target = out_dir / "index.html"
     write_text(target, page)
     return target
-
-
-def collect_tasks(creators: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Call doit task creators (plain or yielding sub-tasks) and key their dicts by task name."""
-    tasks: dict[str, dict[str, Any]] = {}
-    for name, creator in creators.items():
-        made = creator()
-        if isinstance(made, dict):
-            tasks[name] = made
-        else:
-            tasks.update({f"{name}:{sub['name']}": sub for sub in made})
-    return tasks
-
-
-def task_edges(tasks: dict[str, dict[str, Any]]) -> dict[str, list[str]]:
-    """Producer tasks of each task, from the task dicts' targets and file_deps."""
-    producer = {str(target): name for name, task in tasks.items() for target in task.get("targets", [])}
-    return {
-        name: sorted({producer[str(dep)] for dep in task.get("file_dep", []) if str(dep) in producer} - {name})
-        for name, task in tasks.items()
-    }

@@ -15,30 +15,21 @@ Outputs, in the export folder:
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from export import golden
-from export.h5weights import read_dense_layers
-from export.quantize import Choice, LayerReport, quantize
-from training.config import Config
-from training.fsutil import write_bytes, write_json
-from training.preprocess import input_shift
-from training.train import dense_name
+from common import layout
+from common.config import Config
+from common.fsutil import write_bytes, write_json
+from common.layout import bias_file, weights_file
+from intnet import golden
+from intnet.h5weights import dense_name, read_dense_layers
+from intnet.prep import input_shift
+from intnet.quantize import Choice, LayerReport, choices_from, quantize
 
 MANIFEST_FORMAT = 1
-INTEGER_EVAL_FILE = "integer_eval.json"
-
-
-def weights_file(index: int) -> str:
-    return f"layer{index}_weights.bin"
-
-
-def bias_file(index: int) -> str:
-    return f"layer{index}_bias.bin"
 
 
 def encode_bias(bias: np.ndarray, accumulator_bits: int) -> bytes:
@@ -113,12 +104,12 @@ def export(
         write_bytes(out_dir / weights_file(index), golden.pack_weights(layer.weights, layer.weight_bits))
         write_bytes(out_dir / bias_file(index), encode_bias(layer.bias, layer.accumulator_bits))
     manifest = build_manifest(cfg, network, reports)
-    write_json(out_dir / golden.MANIFEST_FILE, manifest)
+    write_json(out_dir / layout.MANIFEST, manifest)
 
     reloaded = golden.load(out_dir)
     digits = golden.predict(reloaded, x_test)
     result = {"accuracy": float(np.mean(digits == y_test)), "test_images": len(y_test)}
-    write_json(out_dir / INTEGER_EVAL_FILE, result)
+    write_json(out_dir / layout.INTEGER_EVAL, result)
     widths = ", ".join(f"{layer['accumulator_bits']}" for layer in manifest["layers"])
     print(
         f"integer network {'-'.join(map(str, cfg.layer_sizes))}: {manifest['tables_bytes']} bytes of tables, "
@@ -127,5 +118,6 @@ def export(
     return result
 
 
-def read_manifest(out_dir: Path) -> dict[str, Any]:
-    return json.loads((out_dir / golden.MANIFEST_FILE).read_text())
+def run(cfg: Config, model: Path, inputs: Path, out_dir: Path, qat_steps: Path | None = None) -> None:
+    """The `export` step; `qat_steps`: the qat.json of a quantization-aware fine-tuning, if any."""
+    export(cfg, model, inputs, out_dir, choices_from(qat_steps) if qat_steps is not None else None)

@@ -44,9 +44,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def mnist_dir() -> Path:
     """A verified MNIST folder: $MNIST_DIR, else the team's shared copy beside the repo, else
     the config's data.dir (downloaded there from the configured mirrors if missing)."""
-    from training import config as config_module
+    from common import config as config_module
+    from common.mnist import local_file
     from training import dataset
-    from training.mnist_files import local_file
 
     explicit = os.environ.get("MNIST_DIR")
     if explicit:

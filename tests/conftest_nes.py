@@ -13,8 +13,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from export import golden
-from export.tables import bias_file, encode_bias, weights_file
+from common import layout
+from common.layout import bias_file, weights_file
+from export.tables import encode_bias
+from intnet import golden
 
 
 @dataclass(frozen=True)
@@ -77,15 +79,47 @@ def write_network(
         "layer_sizes": [specs[0].inputs, *(s.outputs for s in specs)],
         "layers": layers,
     }
-    (out / golden.MANIFEST_FILE).write_text(json.dumps(manifest, indent=2))
+    (out / layout.MANIFEST).write_text(json.dumps(manifest, indent=2))
     return out
 
 
-def build(tmp: Path, name: str, specs: list[LayerSpec], input_max: int = 255, seed: int = 0, **kw) -> NesBuild:
-    from nes.tools.cc65 import build_rom
+def default_ui() -> dict:
+    """The `ui` settings of the repository's config.yaml."""
+    from common.config import load
 
+    return load(Path(__file__).resolve().parents[1] / "config.yaml").ui.model_dump()
+
+
+def build_rom(
+    manifest: Path,
+    out_dir: Path,
+    name: str = "nnrom",
+    ui: dict | None = None,
+    network_options: dict | None = None,
+):
+    """A ROM from an export folder through the steps that doit's NES tasks run, in task order:
+    gen_network, gen_ui, gen_chr, each source's nes_asm step (its include check included), the
+    rom step. `out_dir` gets gen/, obj/, <name>.nes (+ .dbg/.map/.labels) and rom_budget.json.
+    `ui` defaults to config.yaml's ui section; `network_options` are keyword arguments of
+    gen_network.generate (e.g. forced multipliers). Returns ld65's outputs."""
+    from nes.tools import assemble, cc65, gen_chr, gen_network, gen_ui, link, tasks
+
+    manifest, out_dir = Path(manifest), Path(out_dir)
+    gen_dir, obj_dir = out_dir / "gen", out_dir / "obj"
+    layer_count = len(json.loads(manifest.read_text())["layers"])
+    gen_network.generate(manifest, gen_dir, **(network_options or {}))
+    gen_ui.generate(manifest, gen_dir, ui if ui is not None else default_ui())
+    gen_chr.generate(gen_dir)
+    chr_file = gen_dir / "chr.bin"
+    for source, obj in zip(cc65.SOURCES, cc65.objects(obj_dir), strict=True):
+        declared = tasks.source_deps(source, gen_dir, chr_file, manifest.parent, layer_count)
+        assemble.run(source, obj, gen_dir, chr_file, declared)
+    return link.run(obj_dir, out_dir / f"{name}.nes", out_dir / "rom_budget.json")
+
+
+def build(tmp: Path, name: str, specs: list[LayerSpec], input_max: int = 255, seed: int = 0, **kw) -> NesBuild:
     export_dir = write_network(tmp / name / "export", specs, input_max, seed, **kw)
-    outputs = build_rom(export_dir / golden.MANIFEST_FILE, tmp / name / "nes", name=name)
+    outputs = build_rom(export_dir / layout.MANIFEST, tmp / name / "nes", name=name)
     return NesBuild(export_dir, outputs.rom, golden.load(export_dir))
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from common.config import AugmentConfig
+from intnet.prep import translate
 from training.augment import affine, augmented_copies, stroke
-from training.config import AugmentConfig
-from training.preprocess import translate
 
 
 def bar_image() -> np.ndarray:

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from common import config as config_module
+from common.config import ConfigError
 from tests.conftest import ROOT, run_doit, write_config
-from training import config as config_module
-from training.config import ConfigError
 
 
 def load_with(tmp_path: Path, overrides: str) -> config_module.Config:

@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 
-from export import golden
+from intnet import golden
 from tests.conftest import TinyBuild
 
 

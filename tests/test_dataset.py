@@ -14,9 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from common.mnist import EXPECTED_SHA256, SPLITS, load_cache, save_cache
 from training import dataset
 from training.dataset import DatasetError
-from training.mnist_files import EXPECTED_SHA256, SPLITS
 
 
 def idx_bytes(array: np.ndarray) -> bytes:
@@ -62,8 +62,8 @@ def test_good_files_load(tmp_path: Path, fake_files: dict[str, bytes], compress:
 def test_cache_round_trip(tmp_path: Path, fake_files: dict[str, bytes]) -> None:
     write_files(tmp_path / "src", fake_files, True)
     mnist = dataset.fetch(tmp_path / "src", False, [], hashes_of(fake_files))
-    dataset.save_cache(mnist, tmp_path / "cache" / "mnist.npz")
-    again = dataset.load_cache(tmp_path / "cache" / "mnist.npz")
+    save_cache(mnist, tmp_path / "cache" / "mnist.npz")
+    again = load_cache(tmp_path / "cache" / "mnist.npz")
     np.testing.assert_array_equal(again.x_train, mnist.x_train)
     np.testing.assert_array_equal(again.y_test, mnist.y_test)
     assert [p.name for p in (tmp_path / "cache").iterdir()] == ["mnist.npz"]  # no temporary left

@@ -7,17 +7,15 @@ import json
 import numpy as np
 import pytest
 
+from common.config import DrawnConfig
 from tests.conftest import TinyBuild
-from training.config import DrawnConfig
-from training.drawn import (
-    PLAIN,
+from training.drawn import PLAIN, DrawnError, check_preprocess
+from training.variants import (
     VARIANTS,
     Change,
-    DrawnError,
     apply,
     centre_of_mass,
     change_for,
-    check_preprocess,
     fit_shifts,
     ink_box,
     variant_images,
@@ -151,7 +149,7 @@ def test_mixed_draws_every_kind_of_change() -> None:
 
 
 def test_a_network_trained_on_other_preprocessing_is_refused() -> None:
-    from training.config import PreprocessConfig
+    from common.config import PreprocessConfig
 
     cfg = PreprocessConfig(size=7, resize="area", levels=3, deskew=True, center=False)
     manifest = {"input": {"size": 7, "resize": "area", "levels": 3, "deskew": True, "center": False, "window": 28}}

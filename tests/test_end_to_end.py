@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from common import config as config_module
 from tests.conftest import ROOT, run_doit
-from training import config as config_module
 
 pytestmark = pytest.mark.slow
 

@@ -7,12 +7,13 @@ import json
 import numpy as np
 import pytest
 
-from export import golden
-from export.golden import IntLayer, IntNetwork
-from export.quantize import FloatLayer, QuantizationError, quantize
+from common.config import QatConfig, QuantizeConfig
 from export.tables import encode_bias
+from intnet import golden
+from intnet.golden import IntLayer, IntNetwork
+from intnet.h5weights import FloatLayer
+from intnet.quantize import QuantizationError, quantize
 from tests.conftest import TinyBuild
-from training.config import QatConfig, QuantizeConfig
 
 
 def qcfg(accumulator_bits: str | int = "auto", activation_bits: int = 8, weight_bits: int = 8) -> QuantizeConfig:
@@ -109,8 +110,8 @@ def test_exported_tables_match_golden_and_keras(tiny_build: TinyBuild) -> None:
     acc_scale = manifest["layers"][-1]["quantization"]["accumulator_scale"]
     if (out / "qat" / "qat.json").exists():
         # After quantization-aware training the fake-quantized Keras model is the integer network.
-        from training.config import load
-        from training.fsutil import read_json
+        from common.config import load
+        from common.fsutil import read_json
         from training.qat import build_qat_model
 
         model = build_qat_model(load(tiny_build.config), keras, read_json(out / "qat" / "qat.json")["layers"])
@@ -136,7 +137,7 @@ def test_exported_tables_match_golden_and_keras(tiny_build: TinyBuild) -> None:
 
 
 def test_search_never_loses_training_accuracy(tiny_build: TinyBuild) -> None:
-    from export.h5weights import read_dense_layers
+    from intnet.h5weights import read_dense_layers
 
     out = tiny_build.out
     layers = read_dense_layers(out / "model.h5", ["dense_0", "dense_1", "dense_2"])

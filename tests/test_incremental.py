@@ -40,7 +40,7 @@ def test_second_build_runs_nothing(build: TinyBuild) -> None:
 
 def test_touching_inputs_runs_nothing(build: TinyBuild) -> None:
     touched = [build.config, *(build.build_root.rglob("*.npz")), build.out / "model.h5"]
-    touched += [ROOT / "training" / "train.py", ROOT / "export" / "golden.py", ROOT / "training" / "preprocess.py"]
+    touched += [ROOT / "training" / "train.py", ROOT / "intnet" / "golden.py", ROOT / "intnet" / "prep.py"]
     for path in touched:
         os.utime(path)
     run = build.doit()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from export import golden
+from intnet import golden
 from nes.tools.console import NN_DONE, NN_REQUEST, Console
 from tests.conftest_nes import NesBuild, nes_small, structured_inputs
 

@@ -1,4 +1,4 @@
-"""4-bit weights on the console: bit-exact with export/golden.py on every kernel path.
+"""4-bit weights on the console: bit-exact with intnet/golden.py on every kernel path.
 
 Synthetic networks in export/'s format with some layers packed to 4 bits (golden.pack_weights):
 nibble product tables, 4-bit weights through the unpack tables on the product-table and
@@ -14,7 +14,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from export import golden
+from common import layout
+from intnet import golden
 from nes.tools import gen_network
 from tests.conftest_nes import LayerSpec, NesBuild, structured_inputs, write_network
 from tests.test_nes_inference import compare
@@ -32,7 +33,7 @@ def write_network4(
     """conftest_nes.write_network, then the layers with weight_bits 4 rewritten as packed 4-bit
     tables (random -8..7 unless `weights` gives them), as export/tables.py writes them."""
     export = write_network(out, specs, input_max, seed, biases=biases)
-    manifest_path = export / golden.MANIFEST_FILE
+    manifest_path = export / layout.MANIFEST
     manifest = json.loads(manifest_path.read_text())
     rng = np.random.default_rng(seed + 1000)
     for i, (entry, bits) in enumerate(zip(manifest["layers"], weight_bits, strict=True)):
@@ -60,11 +61,11 @@ def build4(
     **kw,
 ) -> NesBuild:
     """Write and build a network; `multipliers` forces the kernels (else the generator picks)."""
-    from nes.tools.cc65 import build_rom
+    from tests.conftest_nes import build_rom
 
     export = write_network4(tmp / name / "export", specs, weight_bits, input_max, **kw)
     options = {"multipliers": multipliers} if multipliers else None
-    outputs = build_rom(export / golden.MANIFEST_FILE, tmp / name / "nes", name=name, network_options=options)
+    outputs = build_rom(export / layout.MANIFEST, tmp / name / "nes", name=name, network_options=options)
     network = golden.load(export)
     assert [layer.weight_bits for layer in network.layers] == weight_bits
     return NesBuild(export, outputs.rom, network)

@@ -3,7 +3,7 @@
 The hidden activations live in the low stack page (STACKBSS, $0100-$01BF) when they fit, the
 stack keeps $01C0-$01FF; gen_ui.ram_layout predicts every RAM byte and the link checks the
 prediction. Synthetic 4-bit networks (export/'s format) with the manifest of the 14x14 preset
-(3 levels, deskew, centre) are driven with buttons, bit-exact against export/golden.py."""
+(3 levels, deskew, centre) are driven with buttons, bit-exact against intnet/golden.py."""
 
 from __future__ import annotations
 
@@ -14,17 +14,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from export import golden
+from common import config as config_module
+from common import layout
+from common.config import PreprocessConfig
+from intnet import golden
+from intnet.prep import preprocess
 from nes.tools import cc65, gen_ui, mapfile
 from nes.tools.ui_driver import DIGITS, SELECT, START, Ui, shown_digit
 from tests.conftest import TinyBuild
-from tests.conftest_nes import LayerSpec, NesBuild, structured_inputs
+from tests.conftest_nes import LayerSpec, NesBuild, build_rom, structured_inputs
 from tests.test_nes_inference import compare
 from tests.test_nes_int4 import write_network4
 from tests.test_nes_ui import random_buttons
-from training import config as config_module
-from training.config import PreprocessConfig
-from training.preprocess import preprocess
 
 PRE14 = PreprocessConfig(size=14, resize="area", levels=3, deskew=True, center=True)
 STACK_MARGIN = 24  # bytes the deepest measured stack use must leave free in the reserve
@@ -39,7 +40,7 @@ def write_ui_network(out: Path, hidden: list[int], seed: int) -> Path:
     specs = [LayerSpec(n, m, 16, shift, activation_max=15) for n, m, shift in layers]
     specs.append(LayerSpec(shape[-2], 10, 16, None))
     export = write_network4(out, specs, [4] * len(specs), 8, seed=seed)
-    manifest_path = export / golden.MANIFEST_FILE
+    manifest_path = export / layout.MANIFEST
     manifest = json.loads(manifest_path.read_text())
     manifest["input"].update(size=14, levels=3, resize="area", deskew=True, center=True, shift=0)
     manifest_path.write_text(json.dumps(manifest, indent=2))
@@ -48,7 +49,7 @@ def write_ui_network(out: Path, hidden: list[int], seed: int) -> Path:
 
 def build_ui14(tmp: Path, name: str, hidden: list[int], seed: int = 40) -> NesBuild:
     manifest_path = write_ui_network(tmp / name / "export", hidden, seed)
-    outputs = cc65.build_rom(manifest_path, tmp / name / "nes", name=name)
+    outputs = build_rom(manifest_path, tmp / name / "nes", name=name)
     return NesBuild(manifest_path.parent, outputs.rom, golden.load(manifest_path.parent))
 
 
@@ -59,7 +60,7 @@ def ui14(tmp_path_factory: pytest.TempPathFactory) -> dict[str, NesBuild]:
 
 
 def manifest(build: NesBuild) -> dict:
-    return json.loads((build.export_dir / golden.MANIFEST_FILE).read_text())
+    return json.loads((build.export_dir / layout.MANIFEST).read_text())
 
 
 def test_ram_sizes_match_the_link_config() -> None:
@@ -140,19 +141,19 @@ def test_a_wrong_prediction_fails_the_link(tmp_path: Path, monkeypatch: pytest.M
     manifest_path = write_ui_network(tmp_path / "export", [128, 32], seed=41)
     monkeypatch.setattr(gen_ui, "SYSTEM_BSS", gen_ui.SYSTEM_BSS + 1)
     with pytest.raises(cc65.ToolError, match=r"differs from gen_ui\.ram_layout"):
-        cc65.build_rom(manifest_path, tmp_path / "nes")
+        build_rom(manifest_path, tmp_path / "nes")
 
 
 def test_exact_fit_keeps_the_canvas_one_more_byte_drops_it(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     """196-170-29-10 fills BSS to the byte (170 in the stack page, 29 beside the canvas): the
     canvas stays. One more unit does not fit: the ROM builds without the canvas, says so, and
     the raw protocol still works."""
-    fits = cc65.build_rom(write_ui_network(tmp_path / "fit" / "export", [170, 29], 42), tmp_path / "fit" / "nes")
+    fits = build_rom(write_ui_network(tmp_path / "fit" / "export", [170, 29], 42), tmp_path / "fit" / "nes")
     assert mapfile.budget(fits.map)["RAM"]["free"] == 0
     assert "UI_ENABLED = 1" in (tmp_path / "fit" / "nes" / "gen" / "ui.inc").read_text()
     capsys.readouterr()
     manifest_path = write_ui_network(tmp_path / "over" / "export", [170, 30], 42)
-    over = cc65.build_rom(manifest_path, tmp_path / "over" / "nes")
+    over = build_rom(manifest_path, tmp_path / "over" / "nes")
     printed = capsys.readouterr().out
     assert "canvas is disabled" in printed and "1 more than its 1280" in printed and "use 1 fewer hidden" in printed
     assert "UI_ENABLED = 0" in (tmp_path / "over" / "nes" / "gen" / "ui.inc").read_text()

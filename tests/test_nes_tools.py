@@ -9,9 +9,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from common import layout
 from nes.tools import cc65, gen_network, mapfile
 from nes.tools.dbginfo import read_symbols
-from tests.conftest_nes import LayerSpec, NesBuild, nes_small, write_network
+from tests.conftest_nes import LayerSpec, NesBuild, build_rom, nes_small, write_network
 
 
 def test_rom_is_nrom256(nes_small: NesBuild) -> None:
@@ -62,7 +63,7 @@ def test_generator_rejects_bad_manifest(tmp_path: Path) -> None:
 def test_overflow_is_explained(tmp_path: Path) -> None:
     export = write_network(tmp_path / "big", [LayerSpec(784, 48, 24, 8), LayerSpec(48, 10, 16, None)], 255, 0)
     with pytest.raises(cc65.ToolError) as error:
-        cc65.build_rom(export / "manifest.json", tmp_path / "out")
+        build_rom(export / "manifest.json", tmp_path / "out")
     text = str(error.value)
     assert "overflows memory area PRG by" in text
     assert "model.hidden" in text and "preprocess.size" in text

@@ -10,6 +10,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from common import layout
+from common.config import MNIST_SIZE, PreprocessConfig
+from intnet.prep import input_max, input_shift, preprocess, to_levels
 from nes.tools.ui_driver import (
     DIGITS,
     SELECT,
@@ -26,18 +29,16 @@ from nes.tools.ui_driver import (
 )
 from tests.conftest import TinyBuild, tiny_build
 from tests.conftest_nes import LayerSpec, NesBuild, write_network
-from training.config import MNIST_SIZE, PreprocessConfig
-from training.preprocess import input_max, input_shift, preprocess, to_levels
 
 
 def build_ui_rom(tmp: Path, name: str, pre: PreprocessConfig, seed: int = 7) -> NesBuild:
     """A random 1-layer network whose manifest describes `pre`, built into a ROM with the UI."""
-    from export import golden
-    from nes.tools.cc65 import build_rom
+    from intnet import golden
+    from tests.conftest_nes import build_rom
 
     size = pre.size * pre.size
     export_dir = write_network(tmp / name / "export", [LayerSpec(size, 10, 16, None)], input_max(pre), seed)
-    manifest_path = export_dir / golden.MANIFEST_FILE
+    manifest_path = export_dir / layout.MANIFEST
     manifest = json.loads(manifest_path.read_text())
     manifest["input"].update(
         size=pre.size,
@@ -247,7 +248,7 @@ def test_unsupported_preprocessing_builds_without_canvas(tmp_path: Path) -> None
     manifest["input"].update(resize="bilinear", levels=256)
     assert support(manifest) == (False, "resize 'bilinear': the console only mirrors area sums")
     manifest_path.write_text(json.dumps(manifest))
-    from nes.tools.cc65 import build_rom
+    from tests.conftest_nes import build_rom
 
     rom = build_rom(manifest_path, tmp_path / "plain" / "nes2", name="plain2").rom
     console = Console(rom)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from training.config import PreprocessConfig
-from training.preprocess import (
+from common.config import PreprocessConfig
+from intnet.prep import (
     area_sum,
     bilinear_resize,
     center_by_mass,

@@ -8,9 +8,10 @@ import itertools
 import numpy as np
 import pytest
 
-from export import golden
-from export.quantize import Choice, FloatLayer, quantize
-from training.config import QatConfig, QuantizeConfig
+from common.config import QatConfig, QuantizeConfig
+from intnet import golden
+from intnet.h5weights import FloatLayer
+from intnet.quantize import Choice, quantize
 
 
 def qcfg(weight_bits: list[int], activation_bits: int) -> QuantizeConfig:
@@ -27,8 +28,8 @@ def qcfg(weight_bits: list[int], activation_bits: int) -> QuantizeConfig:
 @pytest.mark.parametrize(("weight_bits", "activation_bits"), [([8, 8, 8], 8), ([4, 8, 4], 5), ([4, 4, 4], 4)])
 def test_fake_quant_forward_pass_is_the_integer_network(weight_bits: list[int], activation_bits: int) -> None:
     keras = pytest.importorskip("keras")
+    from common.config import Config, load
     from tests.conftest import ROOT
-    from training.config import Config, load
     from training.qat import build_qat_model, steps_of
 
     rng = np.random.default_rng(11)

@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from doit.exceptions import TaskFailed
 
+from common.config import SweepConfig
+from export import comparison
+from pipeline import sweep
 from tests.conftest import ROOT, TinyBuild, run_doit, write_config
-from training import sweep
-from training.config import SweepConfig
 
 # --- the Pareto front, by hand ---
 
@@ -33,12 +33,12 @@ from training.config import SweepConfig
     ],
 )
 def test_pareto_optimal_by_hand(accuracy: list[float], costs: list[list[float]], expected: list[bool]) -> None:
-    assert sweep.pareto_optimal(accuracy, costs) == expected
+    assert comparison.pareto_optimal(accuracy, costs) == expected
 
 
 def test_pareto_front_of_a_panel_is_sorted_by_cost() -> None:
     points = [(300, 0.95), (200, 0.9), (250, 0.8), (100, 0.7)]
-    assert sweep._front(points) == [(100, 0.7), (200, 0.9), (300, 0.95)]
+    assert comparison._front(points) == [(100, 0.7), (200, 0.9), (300, 0.95)]
 
 
 # --- the comparison files, from fabricated metrics.json ---
@@ -86,7 +86,7 @@ def test_comparison_files_with_console_numbers(tmp_path: Path) -> None:
         json.dumps({"layers": [{"weight_bits": 4}, {"weight_bits": 8}, {"weight_bits": 8}]})
     )
     out = tmp_path / "sweep"
-    rows = sweep.write_comparison(configs, out)
+    rows = comparison.write_comparison(configs, out)
     assert [row.pareto for row in rows] == [True, True, False]
     assert {row.basis for row in rows} == {"console"}
 
@@ -96,7 +96,7 @@ def test_comparison_files_with_console_numbers(tmp_path: Path) -> None:
     small = next(line for line in table if line.startswith("| `small`"))
     assert "4/8/8" in small and "2,000 B" in small and "81.00 %" in small and "1.20" in small and "★" in small
     worse = next(line for line in table if line.startswith("| `worse`"))
-    assert "★" not in worse and f"| {sweep.DASH} |" in worse  # no drawn accuracy, no weight bits: dashes
+    assert "★" not in worse and f"| {comparison.DASH} |" in worse  # no drawn accuracy, no weight bits: dashes
     assert "console accuracy" in table[-2] and "frames" in table[-2] and "mixed" in table[-1]
 
     with (out / "sweep.csv").open() as file:
@@ -121,7 +121,7 @@ def test_comparison_without_console_numbers_uses_integer_accuracy_and_bytes(tmp_
         fake_metrics("b", 3000, 0.96, False),  # as accurate, smaller: dominates a
         fake_metrics("c", 5000, 0.97, True),  # console measured for this one only
     ]
-    rows = sweep.write_comparison(write_builds(tmp_path, builds), tmp_path / "sweep")
+    rows = comparison.write_comparison(write_builds(tmp_path, builds), tmp_path / "sweep")
     assert [row.basis for row in rows] == ["integer", "integer", "console"]
     assert [row.pareto for row in rows] == [False, True, True]
     text = (tmp_path / "sweep" / "sweep.md").read_text()
@@ -149,10 +149,10 @@ def test_a_failing_config_fails_the_sweep_after_the_others(
 
     monkeypatch.setattr(sweep, "child_commands", fake_commands)
     settings = SweepConfig(configs=[str(bad), str(good)], jobs=2, evaluate=True)
-    result = sweep.run(settings, ROOT, tmp_path / "build")
+    with pytest.raises(sweep.SweepError) as failure:
+        sweep.run(settings, ROOT, tmp_path / "build")
     log = tmp_path / "build" / "sweep" / "logs" / "bad.log"
-    assert isinstance(result, TaskFailed)
-    assert f"config {bad} (bad) failed" in str(result) and str(log) in str(result)
+    assert f"config {bad} (bad) failed" in str(failure.value) and str(log) in str(failure.value)
     assert "boom" in log.read_text()
     assert (tmp_path / "build" / "sweep" / "logs" / "good.log").read_text().count("\nfine\n") == 2  # it finished
     printed = capsys.readouterr().out
@@ -206,7 +206,7 @@ def test_sweep_builds_compares_and_then_rebuilds_nothing(tiny_build: TinyBuild, 
     out = root / "sweep"
     assert (out / "sweep.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     table = (out / "sweep.md").read_text()
-    from training.config import load
+    from common.config import load
 
     for name, path in (("tiny", tiny_build.config), ("tiny2", other)):
         assert f"| `{name}` | {'-'.join(map(str, load(path).layer_sizes))} |" in table

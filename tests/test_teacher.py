@@ -11,8 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from common import config as config_module
 from tests.conftest import ROOT, TinyBuild
-from training import config as config_module
 from training import fitting
 
 

@@ -1,1 +1,3 @@
-"""MNIST to Keras model: configuration, dataset, preprocessing and training."""
+"""MNIST to Keras model: the dataset step, the preprocess step with its augmented copies, the
+teacher, training and quantization-aware training, and the drawn evaluation. Imports `common`
+and `intnet` only."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from training.config import MNIST_SIZE, AugmentConfig
+from common.config import MNIST_SIZE, AugmentConfig
 
 AUGMENT_SEED_OFFSET = 7919
 """Keeps the augmentation stream apart from the training seed's other uses."""

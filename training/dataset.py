@@ -15,27 +15,20 @@ import sys
 import urllib.error
 import urllib.request
 import zlib
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from training.fsutil import atomic_path
-from training.mnist_files import ENV_DIR, EXPECTED_SHA256, SPLITS, local_file
+from common.config import Config
+from common.errors import BuildError
+from common.fsutil import atomic_path
+from common.mnist import ENV_DIR, EXPECTED_SHA256, SPLITS, Mnist, local_file, resolve_dir, save_cache
 
 DOWNLOAD_TIMEOUT_S = 60
 
 
-class DatasetError(Exception):
+class DatasetError(BuildError):
     """MNIST cannot be read; the message names the file and what to do."""
-
-
-@dataclass(frozen=True)
-class Mnist:
-    x_train: np.ndarray  # (60000, 28, 28) uint8
-    y_train: np.ndarray  # (60000,) uint8
-    x_test: np.ndarray  # (10000, 28, 28) uint8
-    y_test: np.ndarray  # (10000,) uint8
 
 
 def _fix_hint(path: Path) -> str:
@@ -135,11 +128,9 @@ def fetch(
     return Mnist(x_train, y_train, x_test, y_test)
 
 
-def save_cache(mnist: Mnist, target: Path) -> None:
-    with atomic_path(target) as tmp:
-        np.savez(tmp, x_train=mnist.x_train, y_train=mnist.y_train, x_test=mnist.x_test, y_test=mnist.y_test)
-
-
-def load_cache(path: Path) -> Mnist:
-    with np.load(path) as data:
-        return Mnist(data["x_train"], data["y_train"], data["x_test"], data["y_test"])
+def run(cfg: Config, root: Path, target: Path) -> None:
+    """The `dataset` step: find (or download) MNIST, verify it and write the cache `target`."""
+    folder = resolve_dir(cfg.data.dir, root)
+    mnist = fetch(folder, cfg.data.download, cfg.data.mirrors)
+    save_cache(mnist, target)
+    print(f"MNIST verified in {folder}: {len(mnist.y_train)} training and {len(mnist.y_test)} test images")

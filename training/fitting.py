@@ -17,9 +17,10 @@ from typing import Any
 
 import numpy as np
 
-from training import config as config_module
-from training.config import NUM_CLASSES, Config
-from training.fsutil import write_json
+from common import config as config_module
+from common.config import NUM_CLASSES, Config
+from common.errors import BuildError
+from common.fsutil import write_json
 
 
 def start_keras(seed: int) -> tuple[Any, Any]:
@@ -72,7 +73,7 @@ def training_arrays(cfg: Config, inputs_path: Path) -> TrainingArrays:
     return TrainingArrays(x_fit, y_fit, validation, x_test.astype(np.float32) * scale, y_test)
 
 
-class TeacherScoresError(ValueError):
+class TeacherScoresError(BuildError, ValueError):
     """The teacher's scores do not belong to these training images."""
 
 

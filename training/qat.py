@@ -4,7 +4,7 @@ Run as a program so TensorFlow stays out of the doit process:
 
     python -m training.qat CONFIG INPUTS_NPZ FLOAT_MODEL_H5 OUT_DIR [--teacher-scores SCORES_NPZ]
 
-1. The float model is quantized as usual (export/quantize.py, with its search): that fixes,
+1. The float model is quantized as usual (intnet/quantize.py, with its search): that fixes,
    per layer, the power-of-two weight step 2^-e and, for hidden layers, the shift, i.e. the
    activation step. They stay fixed while fine-tuning.
 2. Each Dense layer becomes a `FakeQuantDense`: the forward pass uses the weights rounded to
@@ -25,16 +25,14 @@ from typing import Any
 
 import numpy as np
 
-from export.golden import IntNetwork
-from export.h5weights import read_dense_layers
-from export.quantize import Choice, LayerReport, quantize, weight_range
+from common import layout
+from common.config import Config
+from common.fsutil import atomic_path, write_json
+from intnet.golden import IntNetwork
+from intnet.h5weights import dense_name, read_dense_layers
+from intnet.quantize import LayerReport, quantize, weight_range
 from training import fitting
-from training.config import Config
-from training.fsutil import atomic_path, read_json, write_json
-from training.train import MODEL_FILE, build_model, dense_name
-
-QAT_FILE = "qat.json"
-QAT_EVAL_FILE = "qat_eval.json"
+from training.train import build_model
 
 
 def fake_quant_layer_class(keras: Any) -> type:
@@ -113,11 +111,6 @@ def steps_of(network: IntNetwork, reports: list[LayerReport]) -> list[dict[str, 
     return steps
 
 
-def choices_from(path: Path) -> list[Choice]:
-    """The fixed per-layer choices saved by a QAT run, for export/quantize.py."""
-    return [Choice(s["weight_exponent"], 0, s["shift"]) for s in read_json(path)["layers"]]
-
-
 def build_qat_model(cfg: Config, keras: Any, steps: list[dict[str, Any]]) -> Any:
     layer_class = fake_quant_layer_class(keras)
     inputs = keras.Input(shape=(cfg.input_count,), name="pixels")
@@ -171,11 +164,11 @@ def finetune(
     plain = build_model(cfg, keras)
     for name in names:
         plain.get_layer(name).set_weights(model.get_layer(name).get_weights())
-    with atomic_path(out_dir / MODEL_FILE) as tmp:
+    with atomic_path(out_dir / layout.MODEL) as tmp:
         plain.save(tmp)
-    write_json(out_dir / QAT_FILE, {"layers": steps})
+    write_json(out_dir / layout.QAT_STEPS, {"layers": steps})
     print(f"fake-quantized model: test accuracy {accuracy:.4f} on {len(arrays.y_test)} images", flush=True)
-    return fitting.write_eval(out_dir / QAT_EVAL_FILE, accuracy, loss, len(arrays.y_test))
+    return fitting.write_eval(out_dir / layout.QAT_EVAL, accuracy, loss, len(arrays.y_test))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -20,12 +20,11 @@ from typing import Any
 
 import numpy as np
 
+from common import layout
+from common.config import NUM_CLASSES, Config
+from common.fsutil import atomic_path
 from training import fitting
-from training.config import NUM_CLASSES, Config
-from training.fsutil import atomic_path
 
-SCORES_FILE = "scores.npz"
-TEACHER_EVAL_FILE = "teacher_eval.json"
 SEED_OFFSET = 17  # the teacher's initialisation and shuffling, apart from the student's
 
 
@@ -74,10 +73,10 @@ def train_teacher(cfg: Config, inputs_path: Path, out_dir: Path) -> dict[str, fl
             return np.zeros((0, NUM_CLASSES), dtype=np.float16)
         return model.predict(x, batch_size=4096, verbose=0).astype(np.float16)
 
-    with atomic_path(out_dir / SCORES_FILE) as tmp:
+    with atomic_path(out_dir / layout.TEACHER_SCORES) as tmp:
         np.savez(tmp, logits=scores(arrays.x_fit), labels=arrays.y_fit, val_logits=scores(x_val), val_labels=y_val)
     print(f"teacher: test accuracy {accuracy:.4f} on {len(arrays.y_test)} images", flush=True)
-    return fitting.write_eval(out_dir / TEACHER_EVAL_FILE, accuracy, loss, len(arrays.y_test))
+    return fitting.write_eval(out_dir / layout.TEACHER_EVAL, accuracy, loss, len(arrays.y_test))
 
 
 def main(argv: list[str] | None = None) -> int:

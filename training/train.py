@@ -16,18 +16,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from common import layout
+from common.config import NUM_CLASSES, Config
+from common.fsutil import atomic_path, write_json
+from intnet.h5weights import dense_name
 from training import fitting
-from training.config import NUM_CLASSES, Config
-from training.fsutil import atomic_path, write_json
-
-MODEL_FILE = "model.h5"
-HISTORY_FILE = "history.json"
-FLOAT_EVAL_FILE = "float_eval.json"
-
-
-def dense_name(index: int) -> str:
-    """Name of the index-th Dense layer; the exporter finds the weights by these names."""
-    return f"dense_{index}"
 
 
 def build_model(cfg: Config, keras: Any) -> Any:
@@ -81,11 +74,11 @@ def train(cfg: Config, inputs_path: Path, out_dir: Path, teacher_scores: Path | 
     )
     accuracy, loss = fitting.evaluate_test(model, arrays, keras)
 
-    with atomic_path(out_dir / MODEL_FILE) as tmp:
+    with atomic_path(out_dir / layout.MODEL) as tmp:
         model.save(tmp)
-    write_json(out_dir / HISTORY_FILE, {key: [float(v) for v in values] for key, values in history.history.items()})
+    write_json(out_dir / layout.HISTORY, {key: [float(v) for v in values] for key, values in history.history.items()})
     print(f"float model: test accuracy {accuracy:.4f} on {len(arrays.y_test)} images", flush=True)
-    return fitting.write_eval(out_dir / FLOAT_EVAL_FILE, accuracy, loss, len(arrays.y_test))
+    return fitting.write_eval(out_dir / layout.FLOAT_EVAL, accuracy, loss, len(arrays.y_test))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,4 +1,4 @@
-; inference.s: the integer MLP on the 6502, bit-exact with export/golden.py.
+; inference.s: the integer MLP on the 6502, bit-exact with intnet/golden.py.
 ;
 ; ALGORITHM
 ; For every dense layer: acc[j] = wrap(b[j] + sum_i a[i]*w[i][j]) in 16 or 24 bits, then

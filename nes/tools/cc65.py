@@ -13,7 +13,8 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
-from training.fsutil import atomic_path
+from common.errors import BuildError
+from common.fsutil import atomic_path
 
 INSTALL_HINT = "install the cc65 suite: apt-get install cc65 (Debian/Ubuntu) or brew install cc65 (macOS)"
 NES_DIR = Path(__file__).resolve().parent.parent
@@ -24,7 +25,7 @@ SOURCES = ("header", "init", "nmi", "pads", "main", "ui", "prep", "inference", "
 GENERATED = frozenset({"network"})  # assembled from the build folder, not nes/src
 
 
-class ToolError(RuntimeError):
+class ToolError(BuildError, RuntimeError):
     """A cc65 tool is missing or failed; the message is ready to show to a person."""
 
 
@@ -54,6 +55,11 @@ def _run(command: list[str], what: str) -> str:
     if result.returncode != 0:
         raise ToolError(f"{what} failed (exit {result.returncode}):\n{output}\ncommand: {' '.join(command)}")
     return output
+
+
+def objects(obj_dir: Path) -> list[Path]:
+    """The object files, one per source, in link order."""
+    return [obj_dir / f"{source}.o" for source in SOURCES]
 
 
 def source_path(name: str, gen_dir: Path) -> Path:
@@ -117,40 +123,3 @@ def link(objects: list[Path], rom: Path, config: Path = LINK_CONFIG) -> LinkOutp
     if output:  # warnings only: show them, a warning here usually means a real bug
         print(output, file=sys.stderr)
     return outputs
-
-
-def default_ui() -> dict:
-    """The `ui` settings of the repository's config.yaml (for ROMs built outside doit)."""
-    from training.config import load
-
-    return load(NES_DIR.parent / "config.yaml").ui.model_dump()
-
-
-def build_rom(
-    manifest: Path,
-    out_dir: Path,
-    chr_dir: Path | None = None,
-    name: str = "nnrom",
-    ui: dict | None = None,
-    network_options: dict | None = None,
-) -> LinkOutputs:
-    """Everything in one call (for tests and scripts): generate, assemble in order, link.
-
-    out_dir receives gen/ (network sources, ui.inc, chr.bin/chr.inc), obj/ and <name>.nes with
-    its .dbg/.map/.labels. `ui` defaults to config.yaml's ui section; `network_options` are
-    keyword arguments of gen_network.generate (e.g. forced multipliers)."""
-    from nes.tools import gen_chr, gen_network, gen_ui
-
-    out_dir = Path(out_dir)
-    gen_dir = out_dir / "gen"
-    gen_network.generate(Path(manifest), gen_dir, **(network_options or {}))
-    gen_ui.generate(Path(manifest), gen_dir, ui if ui is not None else default_ui())
-    if chr_dir is None:
-        chr_dir = gen_dir
-        gen_chr.generate(gen_dir)
-    objects = []
-    for source in SOURCES:
-        obj = out_dir / "obj" / f"{source}.o"
-        assemble(source_path(source, gen_dir), obj, [SRC_DIR, gen_dir, Path(chr_dir)], [Path(chr_dir)])
-        objects.append(obj)
-    return link(objects, out_dir / f"{name}.nes")

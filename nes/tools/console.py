@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from intnet.golden import wrap
 from nes.tools.dbginfo import read_symbols
 
 NN_IDLE, NN_REQUEST, NN_BUSY, NN_DONE = 0, 1, 2, 3
@@ -31,11 +32,6 @@ class Result:
     digit: int
     frames: int  # vblanks during the inference
     cycles: float  # measured inference cycles (see main.s)
-
-
-def signed(values: np.ndarray, bits: int) -> np.ndarray:
-    half = 1 << (bits - 1)
-    return ((values.astype(np.int64) + half) & ((1 << bits) - 1)) - half
 
 
 class Console:
@@ -103,7 +99,7 @@ class Console:
     def read_result(self) -> Result:
         width = self.score_bytes
         planes = self.peek(self.addr["nn_scores"], 10 * width).reshape(width, 10).astype(np.int64)
-        scores = signed(sum(planes[k] << (8 * k) for k in range(width)), 8 * width)
+        scores = wrap(sum(planes[k] << (8 * k) for k in range(width)), 8 * width)
         frames = self.nes[self.addr["nn_frames"]]
         cycles = (
             frames * NTSC_CYCLES_PER_FRAME + (self.word("nn_spin_idle") - self.word("nn_spin_end")) * self.spin_cycles

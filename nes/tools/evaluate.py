@@ -2,7 +2,7 @@
 
     python -m nes.tools.evaluate ROM EXPORT_DIR INPUTS_NPZ OUT_JSON [--limit N]
 
-Compares all ten scores and the digit bit-exactly with export/golden.py, measures each
+Compares all ten scores and the digit bit-exactly with intnet/golden.py, measures each
 inference's cycles (main.s: vblank count + calibrated idle spin), and writes OUT_JSON with
 accuracy, mismatches, cycles/frames (mean, worst) and the ROM budget. Exits 1 on any mismatch.
 """
@@ -16,10 +16,10 @@ from pathlib import Path
 
 import numpy as np
 
-from export import golden
+from common.fsutil import write_json
+from intnet import golden
 from nes.tools.console import NTSC_CYCLES_PER_FRAME, Console
 from nes.tools.mapfile import budget
-from training.fsutil import write_json
 
 TIMING_METHOD = (
     "NMI frame counter during the inference plus main.s's idle spin (11 cycles per iteration) "

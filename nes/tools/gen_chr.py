@@ -22,7 +22,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from training.fsutil import write_bytes, write_text
+from common.fsutil import write_bytes, write_text
 
 CHR_SIZE = 8192
 ART_DIR = Path(__file__).resolve().parent.parent / "art"

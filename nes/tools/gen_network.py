@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from string import Template
 
-from training.fsutil import write_bytes, write_text
+from common.fsutil import write_bytes, write_text
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 INC_TEMPLATE = TEMPLATES / "network.inc.tmpl"
@@ -319,7 +319,7 @@ def generate(
     check_multipliers(plans, input_max, multipliers)
 
     constants, imports, calls, exports, tables = [], [], [], [], []
-    from export.golden import unpack_weights
+    from intnet.golden import unpack_weights
 
     for p, mul in zip(plans, multipliers.layers, strict=True):
         data = p.weights_file.read_bytes()

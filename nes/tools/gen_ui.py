@@ -24,7 +24,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from training.fsutil import write_text
+from common.fsutil import write_text
 
 CANVAS_CELLS = 28 * 28
 MAX_CANVAS_INPUT_SIDE = 15  # prep.s indexes nn_input with one byte and keeps $FF for "outside the window"

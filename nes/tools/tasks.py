@@ -1,17 +1,18 @@
-"""Paths and dependency lists for dodo.py's NES tasks. Light imports only: dodo loads this
-module on every `doit list`, so no numpy, no cynes here."""
+"""What dodo.py's NES tasks declare: the ca65 sources, which files each one reads, the object
+files, the CHR art and the generated network sources. Light imports only: dodo
+loads this module on every `doit list`, so no numpy, no cynes here."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from common.layout import bias_file
 from nes.tools import cc65
+from nes.tools.cc65 import objects  # noqa: F401 (dodo.py's NES tasks use it from here)
 from nes.tools.gen_network import ASM_TEMPLATE, INC_TEMPLATE, outputs_for, rom_weights_name
-from training.actions import clean_failure
 
 NES_DIR = cc65.NES_DIR
 REPO = NES_DIR.parent
-TOOLS = NES_DIR / "tools"
 SRC = cc65.SRC_DIR
 SOURCES = cc65.SOURCES
 PLAIN_INCLUDES = {  # what each hand-written source .include/.incbin's (see ca65 --create-dep)
@@ -41,8 +42,9 @@ def in_repo(path: Path) -> Path:
 LINK_CONFIG = in_repo(cc65.LINK_CONFIG)
 
 
-def generator_inputs() -> list[Path]:
-    return [in_repo(p) for p in (TOOLS / "gen_network.py", TOOLS / "gen_ui.py", INC_TEMPLATE, ASM_TEMPLATE)]
+def network_templates() -> list[Path]:
+    """The templates that gen_network fills in (its code is derived from imports)."""
+    return [in_repo(p) for p in (INC_TEMPLATE, ASM_TEMPLATE)]
 
 
 def art_files() -> list[Path]:
@@ -53,7 +55,7 @@ def art_files() -> list[Path]:
     return [Path("nes") / "art" / name for name in ART_FILES]
 
 
-def generated(gen_dir: Path, layer_count: int) -> list[Path]:
+def network_outputs(gen_dir: Path, layer_count: int) -> list[Path]:
     return outputs_for(gen_dir, layer_count)
 
 
@@ -67,44 +69,7 @@ def source_deps(source: str, gen_dir: Path, chr_file: Path, export_dir: Path, la
         deps.append(gen_dir / "network.inc")
     elif source == "network":
         deps += [gen_dir / rom_weights_name(i) for i in range(layer_count)]
-        deps += [export_dir / f"layer{i}_bias.bin" for i in range(layer_count)]
+        deps += [export_dir / bias_file(i) for i in range(layer_count)]
     elif source == "chr":
         deps.append(chr_file)
     return [in_repo(dep) for dep in deps]
-
-
-def objects(obj_dir: Path) -> list[Path]:
-    """Object files in link order."""
-    return [obj_dir / f"{source}.o" for source in SOURCES]
-
-
-@clean_failure
-def assemble_action(source: str, obj: Path, gen_dir: Path, chr_file: Path, declared: list[Path]) -> None:
-    """ca65, then check that the includes it reports are all declared as the task's file_dep."""
-    cc65.assemble(cc65.source_path(source, gen_dir), obj, [SRC, gen_dir], [chr_file.parent])
-    used = {p.resolve() for p in cc65.read_depfile(obj.with_suffix(".d"))}
-    missing = used - {Path(p).resolve() for p in declared}
-    if missing:
-        raise cc65.ToolError(
-            f"{source}.s reads undeclared files {sorted(map(str, missing))}: "
-            "add them to nes/tools/tasks.py (source_deps)"
-        )
-
-
-@clean_failure
-def link_action(obj_dir: Path, rom: Path, budget_json: Path) -> None:
-    """Link, then write the ROM budget (areas used/free and what the PRG holds) as JSON."""
-    import hashlib
-
-    from nes.tools.mapfile import budget, format_budget, prg_breakdown
-    from training.fsutil import write_json
-
-    outputs = cc65.link(objects(obj_dir), rom)
-    areas = budget(outputs.map)
-    report = {
-        **{area.lower(): values for area, values in areas.items()},
-        "prg_parts": prg_breakdown(outputs.map),
-        "sha256": hashlib.sha256(rom.read_bytes()).hexdigest(),
-    }
-    write_json(budget_json, report)
-    print(f"{rom}:\n{format_budget(areas)}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -49,9 +49,3 @@ def read_json(path: str | Path) -> Any:
 
 def write_json(target: str | Path, value: Any) -> None:
     write_text(target, json.dumps(value, indent=2, sort_keys=False) + "\n")
-
-
-def write_with(target: str | Path, writer: Callable[[Path], None]) -> None:
-    """Call `writer(tmp_path)` and move the result over `target` atomically."""
-    with atomic_path(target) as tmp:
-        writer(tmp)

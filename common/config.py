@@ -17,6 +17,8 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from common.errors import BuildError
+
 PRG_BYTES = 32768
 PRG_RESERVED = 8192
 """PRG kept for code, multiply tables and the UI: the weight tables get the rest. The link
@@ -25,7 +27,7 @@ MNIST_SIZE = 28
 NUM_CLASSES = 10
 
 
-class ConfigError(Exception):
+class ConfigError(BuildError):
     """A configuration file that cannot be used; the message says why and how to fix it."""
 
 

@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import h5py
 import numpy as np
 
-from export.quantize import FloatLayer
+from common.errors import BuildError
 
 
-class ModelFileError(Exception):
+@dataclass(frozen=True)
+class FloatLayer:
+    """One Dense layer of the float model."""
+
+    kernel: np.ndarray  # (inputs, outputs) float32
+    bias: np.ndarray  # (outputs,) float32
+
+
+def dense_name(index: int) -> str:
+    """Name of the index-th Dense layer in `model.h5`: training names its layers so, and the
+    exporter and QAT find the weights by these names."""
+    return f"dense_{index}"
+
+
+class ModelFileError(BuildError):
     """`model.h5` does not hold the expected Dense layers."""
 
 

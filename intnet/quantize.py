@@ -20,11 +20,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
-from export.golden import IntLayer, IntNetwork, predict, raw_accumulators, requantize, wrap
-from training.config import QuantizeConfig
+from common.config import QuantizeConfig
+from common.errors import BuildError
+from common.fsutil import read_json
+from intnet.golden import IntLayer, IntNetwork, predict, raw_accumulators, requantize, wrap
+from intnet.h5weights import FloatLayer
 
 WEIGHT_MAX = 127  # of 8-bit weights
 
@@ -35,14 +39,8 @@ def weight_range(bits: int) -> tuple[int, int]:
 ACCUMULATOR_WIDTHS = (16, 24)
 
 
-class QuantizationError(Exception):
+class QuantizationError(BuildError):
     """The network cannot be quantized as configured; the message says what to change."""
-
-
-@dataclass(frozen=True)
-class FloatLayer:
-    kernel: np.ndarray  # (inputs, outputs) float32
-    bias: np.ndarray  # (outputs,) float32
 
 
 @dataclass(frozen=True)
@@ -194,3 +192,8 @@ def _quantize(
             input_scale = output_scale
     return IntNetwork(input_max=input_max, layers=tuple(int_layers)), reports
 
+
+def choices_from(path: Path) -> list[Choice]:
+    """The fixed per-layer steps that a quantization-aware fine-tuning saved (its qat.json,
+    written by training/qat.py), for `quantize(..., fixed=...)`."""
+    return [Choice(s["weight_exponent"], 0, s["shift"]) for s in read_json(path)["layers"]]

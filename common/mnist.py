@@ -1,9 +1,17 @@
-"""The names, known hashes and location of the MNIST files (no numpy: `dodo.py` imports it)."""
+"""MNIST as the project knows it: the file names, known hashes and location, and the verified
+cache that later steps read (numpy only inside the cache functions: `dodo.py` imports this)."""
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from common.fsutil import atomic_path
+
+if TYPE_CHECKING:
+    import numpy as np
 
 ENV_DIR = "MNIST_DIR"
 """Environment variable that overrides `data.dir` from the config."""
@@ -33,3 +41,25 @@ def local_file(folder: Path, name: str) -> Path | None:
         if candidate.is_file():
             return candidate
     return None
+
+
+@dataclass(frozen=True)
+class Mnist:
+    x_train: np.ndarray  # (60000, 28, 28) uint8
+    y_train: np.ndarray  # (60000,) uint8
+    x_test: np.ndarray  # (10000, 28, 28) uint8
+    y_test: np.ndarray  # (10000,) uint8
+
+
+def save_cache(mnist: Mnist, target: Path) -> None:
+    import numpy as np
+
+    with atomic_path(target) as tmp:
+        np.savez(tmp, x_train=mnist.x_train, y_train=mnist.y_train, x_test=mnist.x_test, y_test=mnist.y_test)
+
+
+def load_cache(path: Path) -> Mnist:
+    import numpy as np
+
+    with np.load(path) as data:
+        return Mnist(data["x_train"], data["y_train"], data["x_test"], data["y_test"])

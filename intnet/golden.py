@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-MANIFEST_FILE = "manifest.json"
+from common import layout
 
 
 @dataclass(frozen=True)
@@ -143,10 +143,10 @@ def read_bias(data: bytes, outputs: int, accumulator_bits: int) -> np.ndarray:
 
 def load(export_dir: Path) -> IntNetwork:
     """Read the network back from the exported manifest and `.bin` tables."""
-    manifest = json.loads((export_dir / MANIFEST_FILE).read_text())
+    manifest = json.loads((export_dir / layout.MANIFEST).read_text())
     layers = []
     for entry in manifest["layers"]:
-        bits = entry.get("weight_bits", 8)
+        bits = entry["weight_bits"]
         data = (export_dir / entry["weights"]["file"]).read_bytes()
         if len(data) != weight_bytes(entry["inputs"], entry["outputs"], bits):
             raise ValueError(f"{entry['weights']['file']}: {len(data)} bytes, not what the manifest says")
