@@ -14,19 +14,23 @@ REPO = NES_DIR.parent
 TOOLS = NES_DIR / "tools"
 SRC = cc65.SRC_DIR
 SOURCES = cc65.SOURCES
-PLAIN_INCLUDES = {  # what each hand-written source .include/.incbin's (see ca65 --create-dep)
-    "header": [],
-    "init": [SRC / "nes.inc"],
-    "nmi": [SRC / "nes.inc"],
-    "pads": [SRC / "nes.inc"],
+GLOBAL_INC = SRC / "global.inc"  # every hand-written source includes it (cross-file symbols, shared constants)
+PLAIN_INCLUDES = {  # what each hand-written source .include/.incbin's from nes/src (see ca65 --create-dep)
+    "header": [GLOBAL_INC],
+    "init": [SRC / "nes.inc", GLOBAL_INC],
+    "nmi": [SRC / "nes.inc", GLOBAL_INC],
+    "pads": [SRC / "nes.inc", GLOBAL_INC],
+    "main": [SRC / "nes.inc", GLOBAL_INC],
+    "ui": [SRC / "nes.inc", GLOBAL_INC],
+    "prep": [GLOBAL_INC],
+    "inference": [GLOBAL_INC],
+    "chr": [GLOBAL_INC],
 }
 GEN_INCLUDES = {  # includes from the build folder (gen/): ui.inc (gen_ui), chr.inc (gen_chr), network.inc
     "ui": ["ui.inc", "chr.inc", "network.inc"],
     "prep": ["ui.inc"],
+    "inference": ["network.inc"],
 }
-PLAIN_INCLUDES["main"] = [SRC / "nes.inc"]
-PLAIN_INCLUDES["ui"] = [SRC / "nes.inc"]
-PLAIN_INCLUDES["prep"] = []
 
 
 def in_repo(path: Path) -> Path:
@@ -42,7 +46,16 @@ LINK_CONFIG = in_repo(cc65.LINK_CONFIG)
 
 
 def generator_inputs() -> list[Path]:
-    return [in_repo(p) for p in (TOOLS / "gen_network.py", TOOLS / "gen_ui.py", INC_TEMPLATE, ASM_TEMPLATE)]
+    """What gen_network.py reads besides the manifest: its code (the planner, the RAM budget,
+    the linker config parser and the layout they import), the templates and nrom256.cfg."""
+    code = ("gen_network.py", "plan.py", "budget.py", "ldcfg.py", "screen.py")
+    return [in_repo(p) for p in (*(TOOLS / name for name in code), INC_TEMPLATE, ASM_TEMPLATE, cc65.LINK_CONFIG)]
+
+
+def ui_generator_inputs() -> list[Path]:
+    """What gen_ui.py reads besides the manifest and the ui settings (for task_nes_ui's file_dep)."""
+    code = ("gen_ui.py", "budget.py", "ldcfg.py", "screen.py")
+    return [in_repo(p) for p in (*(TOOLS / name for name in code), cc65.LINK_CONFIG)]
 
 
 def art_files() -> list[Path]:
@@ -61,11 +74,8 @@ def source_deps(source: str, gen_dir: Path, chr_file: Path, export_dir: Path, la
     """The files one object is assembled from: the source and everything it includes."""
     deps = [cc65.source_path(source, gen_dir)]
     deps += [gen_dir / name for name in GEN_INCLUDES.get(source, [])]
-    if source in PLAIN_INCLUDES:
-        deps += PLAIN_INCLUDES[source]
-    elif source == "inference":
-        deps.append(gen_dir / "network.inc")
-    elif source == "network":
+    deps += PLAIN_INCLUDES.get(source, [])
+    if source == "network":
         deps += [gen_dir / rom_weights_name(i) for i in range(layer_count)]
         deps += [export_dir / f"layer{i}_bias.bin" for i in range(layer_count)]
     elif source == "chr":
