@@ -227,7 +227,7 @@ def task_nes_network():
     """Generate network.inc / network.s and the offset-binary weight columns from the manifest."""
     return task(
         actions=[program("nes.tools.gen_network", LAYOUT.manifest, LAYOUT.nes_gen, what="network sources")],
-        file_dep=[LAYOUT.manifest, *TABLES, *nes_tasks.network_templates()],
+        file_dep=[LAYOUT.manifest, *TABLES, *nes_tasks.network_inputs()],
         targets=[str(p) for p in nes_tasks.network_outputs(LAYOUT.nes_gen, LAYER_COUNT)],
         clean=True,
     )
@@ -238,7 +238,7 @@ def task_nes_ui():
     ui = CFG.ui.model_dump()
     return task(
         actions=[program("nes.tools.gen_ui", LAYOUT.manifest, LAYOUT.nes_gen, json.dumps(ui), what="ui.inc")],
-        file_dep=[LAYOUT.manifest],
+        file_dep=[LAYOUT.manifest, nes_tasks.LINK_CONFIG],  # the RAM the canvas may use
         targets=[str(LAYOUT.nes_gen / "ui.inc")],
         uptodate=[config_changed({"ui": ui})],
         clean=True,
@@ -288,7 +288,7 @@ def task_evaluate():
             ),
             call("export.metrics:run", LAYOUT.metrics, METRIC_PARTS),  # console numbers into metrics.json
         ],
-        file_dep=[LAYOUT.rom, LAYOUT.rom_dbg, LAYOUT.rom_budget, LAYOUT.inputs, LAYOUT.manifest],
+        file_dep=[LAYOUT.rom, LAYOUT.rom_dbg, LAYOUT.rom_budget, LAYOUT.inputs, LAYOUT.manifest, nes_tasks.LINK_CONFIG],
         targets=[str(LAYOUT.console_eval)],
     )
 

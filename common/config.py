@@ -17,9 +17,9 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from common import ldcfg
 from common.errors import BuildError
 
-PRG_BYTES = 32768
 PRG_RESERVED = 8192
 """PRG kept for code, multiply tables and the UI: the weight tables get the rest. The link
 checks the exact budget; this early check stops a hopeless model before training it."""
@@ -260,11 +260,12 @@ class Config(_Strict):
         table_bytes = sum(
             -(-n_in * n_out * b // 8) + 3 * n_out for (n_in, n_out), b in zip(pairwise(sizes), bits, strict=True)
         )
-        room = PRG_BYTES - PRG_RESERVED
+        prg = ldcfg.memory()["PRG"].size
+        room = prg - PRG_RESERVED
         if table_bytes > room:
             raise ValueError(
                 f"layers {'-'.join(map(str, sizes))} need about {table_bytes} bytes of weight tables, "
-                f"{table_bytes - room} more than the {room} bytes a 32 KiB NROM cartridge has for them; "
+                f"{table_bytes - room} more than the {room} bytes a {prg // 1024} KiB NROM cartridge has for them; "
                 "shrink model.hidden or preprocess.size"
             )
         return self

@@ -126,7 +126,7 @@ def plot_rom_budget(budget: dict[str, Any], target: Path) -> None:
         left += size
     axes.set_xlim(0, budget["prg"]["size"])
     axes.set_yticks([])
-    axes.set_xlabel("PRG-ROM bytes (32 KiB)")
+    axes.set_xlabel(f"PRG-ROM bytes ({budget['prg']['size'] // 1024} KiB)")
     _save(figure, target)
 
 
@@ -312,7 +312,7 @@ on the canvas (seed {drawn["seed"]}; settings in <code>drawn:</code>, numbers in
 <h2>Training</h2>
 <figure><img src="training.png" alt="training curves"><figcaption>Loss and accuracy per epoch.</figcaption></figure>
 <h2>Cartridge</h2>
-<figure><img src="rom_budget.png" alt="ROM budget"><figcaption>What the 32 KiB of PRG-ROM hold.</figcaption></figure>
+<figure><img src="rom_budget.png" alt="ROM budget"><figcaption>What the PRG-ROM holds.</figcaption></figure>
 <figure><img src="screen.png" alt="emulator screenshot">
 <figcaption>{html.escape(screen_caption)}</figcaption></figure>
 <h2>Build</h2>

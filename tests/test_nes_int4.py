@@ -16,7 +16,7 @@ import pytest
 
 from common import layout
 from intnet import golden
-from nes.tools import gen_network
+from nes.tools import gen_network, plan
 from tests.conftest_nes import LayerSpec, NesBuild, structured_inputs, write_network
 from tests.test_nes_inference import compare
 
@@ -57,7 +57,7 @@ def build4(
     specs: list[LayerSpec],
     weight_bits: list[int],
     input_max: int,
-    multipliers: gen_network.Multipliers | None = None,
+    multipliers: plan.Multipliers | None = None,
     **kw,
 ) -> NesBuild:
     """Write and build a network; `multipliers` forces the kernels (else the generator picks)."""
@@ -101,7 +101,7 @@ def nes_unpack(tmp_path_factory: pytest.TempPathFactory) -> NesBuild:
         LayerSpec(25, 16, 24, 4, activation_max=20),
         LayerSpec(16, 10, 16, None),
     ]
-    kernels = gen_network.Multipliers(31, 0, (gen_network.SQUARES, gen_network.PRODUCTS, gen_network.PRODUCTS))
+    kernels = plan.Multipliers(31, 0, (plan.SQUARES, plan.PRODUCTS, plan.PRODUCTS))
     return build4(tmp_path_factory.mktemp("nes4"), "unpack", specs, [4, 4, 8], 255, kernels, seed=22)
 
 
@@ -114,8 +114,8 @@ def nes_split(tmp_path_factory: pytest.TempPathFactory) -> NesBuild:
         LayerSpec(24, 15, 16, 0, activation_max=255),
         LayerSpec(15, 10, 16, None),
     ]
-    split, sq = gen_network.SPLIT, gen_network.SQUARES
-    kernels = gen_network.Multipliers(0, 5, (split, split, sq))
+    split, sq = plan.SPLIT, plan.SQUARES
+    kernels = plan.Multipliers(0, 5, (split, split, sq))
     return build4(tmp_path_factory.mktemp("nes4"), "split", specs, [4, 4, 8], 255, kernels, seed=26)
 
 
@@ -182,9 +182,9 @@ def test_rom_weights_4bit_layout() -> None:
         gen_network.rom_weights(np.full((2, 2), 8), 4)
 
 
-def _plans(shape: list[int], bits: list[int], act: list[int], width: int = 2) -> list[gen_network.LayerPlan]:
+def _plans(shape: list[int], bits: list[int], act: list[int], width: int = 2) -> list[plan.LayerPlan]:
     return [
-        gen_network.LayerPlan(i, n, m, width, 5, a, 1, Path("w"), Path("b"), b)
+        plan.LayerPlan(i, n, m, width, 5, a, 1, Path("w"), Path("b"), b)
         for i, (n, m, b, a) in enumerate(zip(shape, shape[1:], bits, act, strict=False))
     ]
 
@@ -192,35 +192,35 @@ def _plans(shape: list[int], bits: list[int], act: list[int], width: int = 2) ->
 def test_choose_multipliers_for_4bit_layers() -> None:
     """The 14x14 targets: nibble tables for the 4-bit layers with small inputs, product tables
     where they fit, no quarter squares when no layer needs them; 4-bit weights count half."""
-    nib, prod, sq, split = gen_network.NIBBLES, gen_network.PRODUCTS, gen_network.SQUARES, gen_network.SPLIT
+    nib, prod, sq, split = plan.NIBBLES, plan.PRODUCTS, plan.SQUARES, plan.SPLIT
     ui = 4096
     plans = _plans([196, 96, 32, 10], [4, 4, 8], [15, 15, 0])
-    m = gen_network.choose_multipliers(plans, 8)
+    m = plan.choose_multipliers(plans, 8)
     assert m.layers == (nib, nib, prod) and (m.nibble_max, m.product_max) == (15, 15)
     assert not m.squares and not m.unpack(plans) and m.table_bytes(plans) == 30 * 512
     # 196-128-32-10 beside the UI: the 15 nibble pages fit, the product pages for layer 2 not.
     plans = _plans([196, 128, 32, 10], [4, 4, 8], [15, 15, 0])
-    m = gen_network.choose_multipliers(plans, 8, ui)
+    m = plan.choose_multipliers(plans, 8, ui)
     assert m.layers == (nib, nib, sq) and m.nibble_max == 15 and m.squares
-    assert gen_network.prg_estimate(plans, m, ui) <= gen_network.PRG_SIZE
+    assert plan.prg_estimate(plans, m, ui) <= plan.PRG_SIZE
     # With less room, as many nibble pages as fit (13, not 14): layer 1's inputs 14 and 15
     # go in two parts.
-    m = gen_network.choose_multipliers(plans, 8, ui + 1000)
+    m = plan.choose_multipliers(plans, 8, ui + 1000)
     assert m.layers == (nib, split, sq) and m.nibble_max == 13 and not m.unpack(plans)
     assert m.table_bytes(plans) == 13 * 512 + 2048
-    ranges = gen_network.input_ranges(plans, 8)
-    assert gen_network.prg_estimate(plans, gen_network.assign(plans, ranges, 0, 14), ui + 1000) > gen_network.PRG_SIZE
+    ranges = plan.input_ranges(plans, 8)
+    assert plan.prg_estimate(plans, plan.assign(plans, ranges, 0, 14), ui + 1000) > plan.PRG_SIZE
     # Activations up to 31: all 17 pages where they fit (18..31 in two parts); with less room,
     # 15 pages take 16..30 in two parts and only 31 in three.
     plans = _plans([196, 96, 32, 10], [4, 4, 8], [31, 31, 0])
-    assert gen_network.choose_multipliers(plans, 8, ui) == gen_network.Multipliers(0, 17, (nib, split, sq))
-    assert gen_network.choose_multipliers(plans, 8, ui + 4000).nibble_max == 15
-    assert gen_network.split_passes(31, 16) == 46 / 31 and gen_network.split_passes(31, 15) == 48 / 31
+    assert plan.choose_multipliers(plans, 8, ui) == plan.Multipliers(0, 17, (nib, split, sq))
+    assert plan.choose_multipliers(plans, 8, ui + 4000).nibble_max == 15
+    assert plan.split_passes(31, 16) == 46 / 31 and plan.split_passes(31, 15) == 48 / 31
     # 8-bit hidden layers with 8-bit activations: quarter squares.
     plans = _plans([196, 128, 32, 10], [4, 8, 8], [255, 255, 0])
-    m = gen_network.choose_multipliers(plans, 8, ui)
+    m = plan.choose_multipliers(plans, 8, ui)
     assert m.layers == (nib, sq, sq) and not m.unpack(plans)
-    assert gen_network.choose_multipliers(plans, 8, product_tables=False).layers == (sq, sq, sq)
+    assert plan.choose_multipliers(plans, 8, product_tables=False).layers == (sq, sq, sq)
     # 4-bit weights take half the bytes (an odd output count rounds up to a whole pair).
     assert _plans([196, 99], [4], [0])[0].weight_bytes == 196 * 50
     assert _plans([196, 99], [8], [0])[0].weight_bytes == 196 * 99
@@ -264,7 +264,7 @@ def test_int4_network_is_bit_exact(fixture: str, request: pytest.FixtureRequest)
 
 def test_forced_multipliers_are_checked(tmp_path: Path) -> None:
     export = write_network4(tmp_path / "x", [LayerSpec(49, 10, 16, None)], [8], 8, 0)
-    bad = gen_network.Multipliers(0, 8, (gen_network.NIBBLES,))  # nibble tables need 4-bit weights
+    bad = plan.Multipliers(0, 8, (plan.NIBBLES,))  # nibble tables need 4-bit weights
     with pytest.raises(gen_network.NetworkError, match="cannot use multiplier"):
         gen_network.generate(export / "manifest.json", tmp_path / "gen", multipliers=bad)
 

@@ -1,25 +1,24 @@
 """RAM: the drawing canvas beside 14x14 4-bit networks up to 196-128-64-10.
 
 The hidden activations live in the low stack page (STACKBSS, $0100-$01BF) when they fit, the
-stack keeps $01C0-$01FF; gen_ui.ram_layout predicts every RAM byte and the link checks the
+stack keeps $01C0-$01FF; budget.ram_layout predicts every RAM byte and the link checks the
 prediction. Synthetic 4-bit networks (export/'s format) with the manifest of the 14x14 preset
 (3 levels, deskew, centre) are driven with buttons, bit-exact against intnet/golden.py."""
 
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from common import config as config_module
-from common import layout
+from common import layout, ldcfg
 from common.config import PreprocessConfig
 from intnet import golden
 from intnet.prep import preprocess
-from nes.tools import cc65, gen_ui, mapfile
+from nes.tools import budget, cc65, mapfile
 from nes.tools.ui_driver import DIGITS, SELECT, START, Ui, shown_digit
 from tests.conftest import TinyBuild
 from tests.conftest_nes import LayerSpec, NesBuild, build_rom, structured_inputs
@@ -63,14 +62,25 @@ def manifest(build: NesBuild) -> dict:
     return json.loads((build.export_dir / layout.MANIFEST).read_text())
 
 
-def test_ram_sizes_match_the_link_config() -> None:
-    """gen_ui's area sizes are the ones nrom256.cfg gives ld65."""
-    cfg = cc65.LINK_CONFIG.read_text()
-    pattern = r"^\s*(\w+):\s*start = \$(\w+),\s*size = \$(\w+)"
-    areas = {m[1]: (int(m[2], 16), int(m[3], 16)) for m in re.finditer(pattern, cfg, re.MULTILINE)}
-    assert areas["STACKRAM"] == (0x100, gen_ui.STACK_RAM)
-    assert areas["RAM"] == (0x300, gen_ui.RAM_BSS)
-    assert gen_ui.STACK_RESERVE == 64 and mapfile.AREA_SIZES["STACKRAM"] == gen_ui.STACK_RAM
+def test_link_config_is_read(tmp_path: Path) -> None:
+    """ldcfg reads nrom256.cfg's areas and segments; the budgets take their sizes from it."""
+    areas, segments = ldcfg.memory(), ldcfg.segments()
+    assert (areas["PRG"].start, areas["PRG"].size) == (0x8000, 0x8000)
+    assert (areas["STACKRAM"].start, areas["STACKRAM"].size) == (0x100, 0xC0)
+    assert areas["RAM"].span() == "$0300-$07FF" and areas["CHR"].size == 0x2000
+    assert segments["BSS"].load == "RAM" and segments["STACKBSS"].load == "STACKRAM"
+    assert segments["VECTORS"].attrs["start"] == "$FFFA" and ldcfg.area_of("NNWEIGHTS").name == "PRG"
+    assert (budget.RAM_BSS, budget.STACK_RAM, budget.STACK_RESERVE) == (0x500, 0xC0, 64)
+    assert mapfile.AREA_SIZES == {"PRG": 0x8000, "CHR": 0x2000, "ZP": 0x100, "RAM": 0x500, "STACKRAM": 0xC0}
+    assert mapfile.SEGMENT_AREA["SQTABLES"] == "PRG" and mapfile.SEGMENT_AREA["INESHDR"] == "HEADER"
+    # another config (comments, decimal sizes) is read the same way; a bad one is refused
+    other = tmp_path / "other.cfg"
+    other.write_text("MEMORY {\n  A: start = $10, size = 32; # a comment\n}\nSEGMENTS { S: load = A, type = rw; }\n")
+    assert ldcfg.memory(other)["A"].span() == "$0010-$002F" and ldcfg.segments(other)["S"].load == "A"
+    bad = tmp_path / "bad.cfg"
+    bad.write_text("MEMORY { A: start = $10, size = 32; }\nSEGMENTS { S: load = B; }\n")
+    with pytest.raises(ldcfg.LinkConfigError, match="undefined memory areas"):
+        ldcfg.read(bad)
 
 
 def _manifest(hidden: list[int], acc_bits: int = 16, count: int = 196) -> dict:
@@ -82,49 +92,49 @@ def _manifest(hidden: list[int], acc_bits: int = 16, count: int = 196) -> dict:
 
 def test_ram_layout() -> None:
     """Each activation buffer takes its largest layer; the stack page takes as much as fits."""
-    fixed = gen_ui.SYSTEM_BSS + gen_ui.CANVAS_BSS + 196 + 20 + 1
-    ram = gen_ui.ram_layout(_manifest([128, 32]), canvas=True)
+    fixed = budget.SYSTEM_BSS + budget.CANVAS_BSS + 196 + 20 + 1
+    ram = budget.ram_layout(_manifest([128, 32]), canvas=True)
     assert (ram.act0, ram.act1, ram.segments, ram.stack, ram.bss) == (128, 32, ("STACKBSS",) * 2, 160, fixed)
-    ram = gen_ui.ram_layout(_manifest([128, 64, 16]), canvas=True)  # layers 0 and 2 share nn_act0
+    ram = budget.ram_layout(_manifest([128, 64, 16]), canvas=True)  # layers 0 and 2 share nn_act0
     assert (ram.act0, ram.act1, ram.stack, ram.over) == (128, 64, 192, 0)
-    ram = gen_ui.ram_layout(_manifest([60, 150]), canvas=True)  # only the larger one fits
+    ram = budget.ram_layout(_manifest([60, 150]), canvas=True)  # only the larger one fits
     assert ram.segments == ("BSS", "STACKBSS") and ram.bss == fixed + 60
-    ram = gen_ui.ram_layout(_manifest([200, 100]), canvas=False)  # only the smaller one fits
+    ram = budget.ram_layout(_manifest([200, 100]), canvas=False)  # only the smaller one fits
     assert ram.segments == ("BSS", "STACKBSS") and ram.stack == 100
-    ram = gen_ui.ram_layout(_manifest([256, 256], acc_bits=24), canvas=False)
-    assert ram.segments == ("BSS", "BSS") and ram.bss == gen_ui.SYSTEM_BSS + 196 + 512 + 31
-    assert gen_ui.ram_layout(_manifest([]), canvas=False).act0 == 0  # a single layer: no buffers
+    ram = budget.ram_layout(_manifest([256, 256], acc_bits=24), canvas=False)
+    assert ram.segments == ("BSS", "BSS") and ram.bss == budget.SYSTEM_BSS + 196 + 512 + 31
+    assert budget.ram_layout(_manifest([]), canvas=False).act0 == 0  # a single layer: no buffers
 
 
 @pytest.mark.parametrize("hidden", [[128, 32], [96, 32], [128, 64], [160, 30], [128, 64, 64]])
 def test_14x14_targets_keep_the_canvas(hidden: list[int]) -> None:
-    assert gen_ui.support(_manifest(hidden)) == (True, "")
+    assert budget.support(_manifest(hidden)) == (True, "")
 
 
 def test_inputs_wider_than_15_have_no_canvas() -> None:
     """prep.s indexes nn_input with one byte: 15x15 inputs are the most the canvas feeds."""
     manifest = _manifest([32], count=225)
     manifest["input"] |= {"size": 15, "window": 15, "window_start": 7, "block": 1}
-    assert gen_ui.support(manifest) == (True, "")
+    assert budget.support(manifest) == (True, "")
     manifest = _manifest([32], count=256)
     manifest["input"] |= {"size": 16, "window": 16, "window_start": 6, "block": 1}
-    ok, reason = gen_ui.support(manifest)
+    ok, reason = budget.support(manifest)
     assert not ok and reason.startswith("size 16: the canvas UI takes inputs up to 15x15")
 
 
 def test_too_big_says_by_how_much() -> None:
-    ok, reason = gen_ui.support(_manifest([160, 64]))  # 160 in the stack page, 64 beside the canvas
+    ok, reason = budget.support(_manifest([160, 64]))  # 160 in the stack page, 64 beside the canvas
     assert not ok
-    over = gen_ui.ram_layout(_manifest([160, 64]), canvas=True).over
+    over = budget.ram_layout(_manifest([160, 64]), canvas=True).over
     assert over == 35
     assert f"{over} more than its 1280" in reason and f"use {over} fewer hidden units" in reason
     assert "model.hidden [160, 64]" in reason
 
 
 @pytest.mark.parametrize("name", ["128-32", "128-64"])
-def test_the_link_places_what_gen_ui_predicts(ui14: dict[str, NesBuild], name: str) -> None:
+def test_the_link_places_what_the_budget_predicts(ui14: dict[str, NesBuild], name: str) -> None:
     build = ui14[name]
-    ram = gen_ui.ram_layout(manifest(build), canvas=True)
+    ram = budget.ram_layout(manifest(build), canvas=True)
     gen = (build.rom.parent / "gen" / "ui.inc").read_text()
     assert "UI_ENABLED = 1" in gen
     report = mapfile.budget(build.rom.with_suffix(".map"))
@@ -139,8 +149,8 @@ def test_the_link_places_what_gen_ui_predicts(ui14: dict[str, NesBuild], name: s
 def test_a_wrong_prediction_fails_the_link(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The RAM accounting is proven by ld65: one byte off and the ROM does not link."""
     manifest_path = write_ui_network(tmp_path / "export", [128, 32], seed=41)
-    monkeypatch.setattr(gen_ui, "SYSTEM_BSS", gen_ui.SYSTEM_BSS + 1)
-    with pytest.raises(cc65.ToolError, match=r"differs from gen_ui\.ram_layout"):
+    monkeypatch.setattr(budget, "SYSTEM_BSS", budget.SYSTEM_BSS + 1)
+    with pytest.raises(cc65.ToolError, match=r"differs from budget\.ram_layout"):
         build_rom(manifest_path, tmp_path / "nes")
 
 
@@ -207,8 +217,8 @@ def stack_depth(ui: Ui) -> int:
     STACK_PAINT; the lowest byte that lost it was the deepest push."""
     paint = ui.sym("STACK_PAINT")
     page = ui.console.peek(0x100, 0x100)
-    changed = np.nonzero(page[gen_ui.STACK_RAM :] != paint)[0]
-    return 0 if changed.size == 0 else 0x100 - gen_ui.STACK_RAM - int(changed[0])
+    changed = np.nonzero(page[budget.STACK_RAM :] != paint)[0]
+    return 0 if changed.size == 0 else 0x100 - budget.STACK_RAM - int(changed[0])
 
 
 def test_stack_stays_in_its_reserve(ui14: dict[str, NesBuild]) -> None:
@@ -230,7 +240,7 @@ def test_stack_stays_in_its_reserve(ui14: dict[str, NesBuild]) -> None:
         assert not ui.nes.has_crashed
         frames += hold
     deepest = stack_depth(ui)
-    assert 16 <= deepest <= gen_ui.STACK_RESERVE - STACK_MARGIN, deepest
+    assert 16 <= deepest <= budget.STACK_RESERVE - STACK_MARGIN, deepest
     # The buffers below were never reached: the activations are the golden model's.
     assert compare(build, structured_inputs(3, 196, 8, seed=47)) == []
 

@@ -239,8 +239,8 @@ def test_random_buttons_10000_frames(ui_roms: dict[str, NesBuild]) -> None:
 
 def test_unsupported_preprocessing_builds_without_canvas(tmp_path: Path) -> None:
     """A network the canvas cannot feed (bilinear input) still gets a ROM: raw protocol only."""
+    from nes.tools.budget import support
     from nes.tools.console import Console
-    from nes.tools.gen_ui import support
 
     build = build_ui_rom(tmp_path, "plain", PRESETS["p7"])
     manifest_path = build.export_dir / "manifest.json"

@@ -1,6 +1,8 @@
-; chr.s: the 8 KiB CHR-ROM. The tile file is built by a tool (nes/tools/gen_chr.py for now,
-; a Pillow PNG converter later) and found through ca65's --bin-include-dir, so the link takes
-; whichever chr.bin the build hands it.
+; chr.s: the 8 KiB CHR-ROM. The tile file is built by nes/tools/gen_chr.py (Pillow: the
+; PNGs in nes/art/ plus rule tiles) and found through ca65's --bin-include-dir, so the link
+; takes whichever chr.bin the build hands it.
+
+.include "global.inc"
 
 .segment "CHR"
 chr_start:

@@ -1,5 +1,7 @@
 ; header.s: iNES header for NROM-256 (mapper 0): 2 x 16 KiB PRG, 1 x 8 KiB CHR.
 
+.include "global.inc"
+
 .segment "INESHDR"
   .byte "NES", $1A
   .byte 2               ; PRG-ROM size in 16 KiB units (32 KiB: NROM-256)

@@ -64,10 +64,8 @@
 ; low byte of score j, nn_scores[10+j] the next byte, nn_scores[20+j] the top byte of a
 ; 24-bit last layer. Scores are two's complement NN_SCORE_BYTES wide.
 
+.include "global.inc"
 .include "network.inc"
-
-.export nn_run, nn_input, nn_scores, nn_digit, nn_act0, nn_act1
-.exportzp nn_acc0, nn_acc1, nn_sum0
 
 .segment "ZEROPAGE"
 nn_plo:  .res 2         ; -> sq_plus_lo + a

@@ -8,10 +8,7 @@
 ; STACK_PAINT hides itself; return addresses' high bytes ($80-$FF) never do.
 
 .include "nes.inc"
-
-.import main, nmi_handler
-.import __STACKBSS_RUN__, __STACKBSS_SIZE__
-.export reset_handler, irq_handler, STACK_PAINT
+.include "global.inc"
 
 STACK_PAINT = $5A
 

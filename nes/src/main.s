@@ -1,7 +1,7 @@
 ; main.s: set up the screen, then one loop iteration per frame: wait for vblank (counting
 ; idle cycles, see below), read the pad, and run the network when asked to.
 ;
-; Inference protocol (RAM symbols, addresses come from the .dbg file):
+; Inference protocol (RAM symbols, addresses come from the .dbg file; values in global.inc):
 ;   nn_state = NN_IDLE (0)    nothing to do
 ;              NN_REQUEST (1) written by the host/UI after filling nn_input
 ;              NN_BUSY (2)    main is running nn_run
@@ -21,17 +21,8 @@
 ; Only raw requests are timed this way: a canvas classification starts with prep_run.
 
 .include "nes.inc"
+.include "global.inc"
 
-.importzp nmi_count, ppu_ctrl_shadow, ppu_mask_shadow, ui_from_canvas
-.import nn_run, ui_setup, ui_poll, ui_finish
-.export main, nn_frames, nn_spin_idle, nn_spin_end, nn_runs
-.exportzp nn_state
-.export SPIN_CYCLES
-
-NN_IDLE    = 0
-NN_REQUEST = 1
-NN_BUSY    = 2
-NN_DONE    = 3
 SPIN_CYCLES = 11
 
 

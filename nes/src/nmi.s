@@ -7,11 +7,7 @@
 ; zero length. 15 cycles per byte; ui.s keeps one frame's list to ~60 bytes.
 
 .include "nes.inc"
-
-.import ui_frame
-.export nmi_handler, nmi_count, oam, vram_ready, vram_buf, ppu_ctrl_shadow, ppu_mask_shadow
-
-VRAM_BUF_SIZE = 96
+.include "global.inc"
 
 .segment "ZEROPAGE"
 nmi_count:       .res 1 ; +1 every vblank; main compares it to see a new frame

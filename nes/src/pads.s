@@ -2,8 +2,7 @@
 ; DPCM sample fetches can corrupt a read (no DPCM plays here, but the routine stays safe).
 
 .include "nes.inc"
-
-.export read_pads, pad1, pad1_new
+.include "global.inc"
 
 .segment "ZEROPAGE"
 pad1:     .res 1        ; buttons held now: A B Select Start Up Down Left Right (bit 7..0)

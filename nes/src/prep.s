@@ -31,14 +31,11 @@
 ; Runs in the main thread (about 1-1.5 frames); the NMI may draw into the canvas meanwhile:
 ; the result is then a mix of before and after, and the UI classifies again (ui_dirty).
 
+.include "global.inc"
 .include "ui.inc"
 
 .if ::UI_ENABLED
 
-.import nn_input
-.export canvas, prep_run, pp_shift, pp_dx, pp_dy, pp_slope
-
-CANVAS_SIDE = 28
 OUTSIDE = $FF           ; "no block" in the window tables and pp_split
 .assert PP_SIZE * PP_SIZE <= OUTSIDE, error, "nn_input indices must stay below OUTSIDE"
 .assert PP_WINDOW_START + PP_WINDOW <= CANVAS_SIDE, error, "the window must lie on the canvas"

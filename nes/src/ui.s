@@ -17,40 +17,28 @@
 ; from the output layer's scale.
 
 .include "nes.inc"
+.include "global.inc"
 .include "ui.inc"
 .include "chr.inc"
 .include "network.inc"
 
-.importzp pad1, pad1_new, nn_state
-.import read_pads, oam, vram_buf, nn_scores, nn_digit
-.importzp vram_ready
-.if ::UI_ENABLED
-.import canvas, prep_run
-.endif
-.export ui_frame, ui_setup, ui_poll, ui_finish
-.exportzp cur_x, cur_y, ui_clears, res_stage, ui_from_canvas
-.export ui_bars, ui_winner, ui_have, ui_classified
-.import __BSS_SIZE__, __STACKBSS_SIZE__
-
-; gen_ui.ram_layout decides whether the canvas fits RAM from exact byte counts; ld65 checks
+; budget.ram_layout decides whether the canvas fits RAM from exact byte counts; ld65 checks
 ; them here (evaluated at link time), so a changed buffer cannot go unnoticed.
-.assert __BSS_SIZE__ = RAM_BSS_BYTES, lderror, "BSS ($0300-$07FF) differs from gen_ui.ram_layout: update SYSTEM_BSS / CANVAS_BSS in nes/tools/gen_ui.py"
-.assert __STACKBSS_SIZE__ = RAM_STACK_BYTES, lderror, "STACKBSS differs from gen_ui.ram_layout (nes/tools/gen_ui.py)"
+.assert __BSS_SIZE__ = RAM_BSS_BYTES, lderror, "BSS differs from budget.ram_layout: update SYSTEM_BSS / CANVAS_BSS in nes/tools/budget.py"
+.assert __STACKBSS_SIZE__ = RAM_STACK_BYTES, lderror, "STACKBSS differs from budget.ram_layout (nes/tools/budget.py)"
 
-CANVAS_SIDE = 28
-CANVAS_COL  = 2             ; canvas tile column / row on the screen
-CANVAS_ROW  = 4
+; The layout (CANVAS_*, DIGIT_*, BAR_*, ...) comes from ui.inc (nes/tools/screen.py).
 CANVAS_NT   = $2000 + CANVAS_ROW * 32 + CANVAS_COL
 CANVAS_PX   = CANVAS_COL * 8
 CANVAS_PY   = CANVAS_ROW * 8
 CUR_MAX     = CANVAS_SIDE - 2   ; the cursor is the top-left of the 2x2 brush core
 TILE_ROWS   = CANVAS_SIDE / 2
-DIGIT_NT    = $2000 + 3 * 32 + 24   ; big digit: 3x5 tiles at column 24, row 3
-BAR_NT      = $2000 + 9 * 32 + 18   ; bar j: row 9+j: marker, label, 10 bar tiles
-BAR_TILES   = 10
-VRAM_BUF_SIZE = 96
+DIGIT_NT    = $2000 + DIGIT_ROW * 32 + DIGIT_COL   ; big digit: BIG_W x BIG_H tiles
+BAR_NT      = $2000 + BAR_ROW * 32 + BAR_COL       ; bar j: row BAR_ROW+j: marker, label, BAR_TILES tiles
 KEY_DIRS    = KEY_UP | KEY_DOWN | KEY_LEFT | KEY_RIGHT
 .assert UI_BAR_PIXELS = BAR_TILES * 8, error, "bar length must match its tiles"
+.assert CELL_PX * 2 = 8, error, "a canvas tile holds 2x2 cells (place_cursor multiplies by 4)"
+.assert PALETTE1_COL .mod 4 = 0, error, "attribute bytes cover 4 columns"
 .assert 2 * (TILE_ROWS + 3) + 3 * 5 * 2 + 1 <= VRAM_BUF_SIZE, error, "VRAM buffer too small"
 
 .segment "ZEROPAGE"
@@ -76,8 +64,6 @@ vb_pos:     .res 1
 pub_t:      .res 3          ; main-thread temporary (ui_publish)
 ui_from_canvas: .res 1      ; main thread: this inference classifies the canvas
 clears_before:  .res 1      ; ui_clears when it started: a Select since then drops the result
-NN_REQUEST = 1              ; nn_state values (main.s)
-NN_BUSY    = 2
 
 .segment "BSS"
 row_dirty:  .res TILE_ROWS  ; canvas tile rows to redraw
@@ -126,7 +112,7 @@ copy:
 runs_done:
 
 .if ::UI_ENABLED
-  ldx #0                ; frame sides, rows CANVAS_ROW..+13, columns 1 and 16
+  ldx #0                ; frame sides: rows CANVAS_ROW.., a column left and right of the canvas
 side:
   lda side_hi,x
   sta PPUADDR
@@ -156,7 +142,7 @@ dirty:
   bpl dirty
 .endif
 
-  lda #$23              ; attributes: palette 1 right of column 20 (bars, big digit)
+  lda #$23              ; attributes: palette 1 from column PALETTE1_COL on (bars, big digit)
   sta PPUADDR
   lda #$C0
   sta PPUADDR
@@ -355,14 +341,15 @@ next:
   lda #0
   tax
 loop:
+  QUARTER = CANVAS_SIDE * CANVAS_SIDE / 4
+  .assert 4 * QUARTER = CANVAS_SIDE * CANVAS_SIDE && QUARTER < 256, error, "the clear loop covers the canvas"
   sta canvas,x
-  sta canvas+196,x
-  sta canvas+392,x
-  sta canvas+588,x
+  sta canvas+QUARTER,x
+  sta canvas+2*QUARTER,x
+  sta canvas+3*QUARTER,x
   inx
-  cpx #196
+  cpx #QUARTER
   bne loop
-  .assert 4 * 196 = CANVAS_SIDE * CANVAS_SIDE, error, "clear loop covers the canvas"
   sta ui_dirty
   sta ui_have
   sta ui_go
@@ -764,15 +751,17 @@ store:
 .segment "RODATA"
 palette_data:
   UI_PALETTE
-attr_data:
-  .byte $00, $00, $00, $00, $00, $55, $55, $55
+attr_data:                      ; one attribute row: 4 columns a byte
+.repeat 8, I
+  .byte $55 * (I * 4 >= PALETTE1_COL)
+.endrepeat
 
 .macro text row, col, str
   .byte .strlen(str), >($2000 + (row) * 32 + (col)), <($2000 + (row) * 32 + (col)), str
 .endmacro
 
 static_runs:
-  text 1, 2, "NES MNIST - DRAW A DIGIT"
+  text TITLE_ROW, TITLE_COL, "NES MNIST - DRAW A DIGIT"
 .if ::UI_ENABLED
   .byte TILE_ROWS+2, >(CANVAS_NT - 33), <(CANVAS_NT - 33), TILE_BORDER0
   .res TILE_ROWS, TILE_BORDER0+1
@@ -780,15 +769,15 @@ static_runs:
   .byte TILE_ROWS+2, >(CANVAS_NT + TILE_ROWS * 32 - 1), <(CANVAS_NT + TILE_ROWS * 32 - 1), TILE_BORDER0+5
   .res TILE_ROWS, TILE_BORDER0+6
   .byte TILE_BORDER0+7
-  text 5, 18, "GUESS"
-  text 20, 1, "CONFIDENCE: BAR = SCORE VS BEST"
-  text 22, 1, "A:DRAW B:ERASE SEL:CLR ST:GUESS"
-  text 24, 1, "D-PAD MOVES THE PEN"
+  text GUESS_ROW, GUESS_COL, "GUESS"
+  text HELP_ROW0, HELP_COL, "CONFIDENCE: BAR = SCORE VS BEST"
+  text HELP_ROW1, HELP_COL, "A:DRAW B:ERASE SEL:CLR ST:GUESS"
+  text HELP_ROW2, HELP_COL, "D-PAD MOVES THE PEN"
 .else
-  .byte UI_REASON_LEN, $20, $A1
+  .byte UI_REASON_LEN, >($2000 + REASON_ROW * 32 + REASON_COL), <($2000 + REASON_ROW * 32 + REASON_COL)
   UI_REASON
-  text 8, 1, "NO DRAWING CANVAS FOR THIS NET."
-  text 22, 1, "RAW INPUT PROTOCOL ONLY"
+  text NOTE_ROW, REASON_COL, "NO DRAWING CANVAS FOR THIS NET."
+  text HELP_ROW1, HELP_COL, "RAW INPUT PROTOCOL ONLY"
 .endif
   .byte 0
 

@@ -1,7 +1,7 @@
 """Run ca65 and ld65 with clear errors, atomic outputs and the project's fixed link order.
 
 assemble(source, obj, include_dirs, bin_dirs)  -> ca65 -g --create-dep
-link(objects, config, rom)                      -> ld65 with .dbg, .map and .labels beside the ROM
+link(objects, rom, config)                      -> ld65 with .dbg, .map and .labels beside the ROM
 """
 
 from __future__ import annotations
@@ -13,13 +13,14 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
+from common import ldcfg
 from common.errors import BuildError
 from common.fsutil import atomic_path
 
 INSTALL_HINT = "install the cc65 suite: apt-get install cc65 (Debian/Ubuntu) or brew install cc65 (macOS)"
 NES_DIR = Path(__file__).resolve().parent.parent
 SRC_DIR = NES_DIR / "src"
-LINK_CONFIG = NES_DIR / "nrom256.cfg"
+LINK_CONFIG = ldcfg.LINK_CONFIG
 # Explicit link order (never doit's %(dependencies)s, whose order is random).
 SOURCES = ("header", "init", "nmi", "pads", "main", "ui", "prep", "inference", "network", "chr")
 GENERATED = frozenset({"network"})  # assembled from the build folder, not nes/src

@@ -6,7 +6,6 @@ imported here, so importing this module is not free (keep it out of dodo.py's lo
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,7 +34,7 @@ class Result:
 
 
 class Console:
-    def __init__(self, rom: Path, dbg: Path | None = None, manifest: Path | dict | None = None):
+    def __init__(self, rom: Path, dbg: Path | None = None):
         from cynes import NES
 
         self.rom = Path(rom)
@@ -113,7 +112,3 @@ class Console:
         self.request(inputs)
         self.wait_done()
         return self.read_result()
-
-
-def manifest_of(export_dir: Path) -> dict:
-    return json.loads((Path(export_dir) / "manifest.json").read_text())

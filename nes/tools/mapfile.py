@@ -10,27 +10,19 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-AREA_SIZES = {"PRG": 0x8000, "CHR": 0x2000, "ZP": 0x100, "RAM": 0x500, "STACKRAM": 0xC0}
-SEGMENT_AREA = {
-    "STACKBSS": "STACKRAM",
-    "INESHDR": "HEADER",
-    "SQTABLES": "PRG",
-    "CODE": "PRG",
-    "RODATA": "PRG",
-    "NNWEIGHTS": "PRG",
-    "VECTORS": "PRG",
-    "CHR": "CHR",
-    "ZEROPAGE": "ZP",
-    "BSS": "RAM",
-    "OAM": "OAM",
-}
+from common import ldcfg
+
+REPORTED_AREAS = ("PRG", "CHR", "ZP", "RAM", "STACKRAM")  # the budget's lines, in this order
+AREA_SIZES = {area: ldcfg.memory()[area].size for area in REPORTED_AREAS}  # nrom256.cfg
+SEGMENT_AREA = {name: segment.load for name, segment in ldcfg.segments().items()}
+PRG_START = ldcfg.memory()["PRG"].start
 SHRINK_HINT = (
     "shrink the model: model.hidden (fewer or smaller hidden layers), preprocess.size "
     "(7 or 14 instead of 28: fewer inputs), or quantize.* (e.g. quantize.weight_bits)"
 )
 RAM_HINT = (
     "RAM: every hidden unit takes one byte (nn_act0 holds hidden layers 0, 2.., nn_act1 layers 1, 3..; "
-    "STACKRAM is the low stack page, RAM $0300-$07FF): use fewer hidden units (model.hidden)"
+    f"STACKRAM is the low stack page, RAM {ldcfg.memory()['RAM'].span()}): use fewer hidden units (model.hidden)"
 )
 
 
@@ -72,9 +64,9 @@ def budget(path: Path) -> dict[str, dict[str, int]]:
         if area in used:
             used[area] += seg.size
             spans.setdefault(area, []).extend([seg.start, seg.end])
-    if "PRG" in spans:  # alignment gaps are lost space too: measure the PRG from $8000
+    if "PRG" in spans:  # alignment gaps are lost space too: measure the PRG from its start
         prg = [s for s in segments.values() if SEGMENT_AREA.get(s.name) == "PRG" and s.name != "VECTORS" and s.size]
-        used["PRG"] = (max(s.end for s in prg) + 1 - 0x8000 if prg else 0) + (6 if "VECTORS" in segments else 0)
+        used["PRG"] = (max(s.end for s in prg) + 1 - PRG_START if prg else 0) + (6 if "VECTORS" in segments else 0)
     return {
         area: {"used": used[area], "free": AREA_SIZES[area] - used[area], "size": AREA_SIZES[area]}
         for area in AREA_SIZES

@@ -15,19 +15,23 @@ NES_DIR = cc65.NES_DIR
 REPO = NES_DIR.parent
 SRC = cc65.SRC_DIR
 SOURCES = cc65.SOURCES
-PLAIN_INCLUDES = {  # what each hand-written source .include/.incbin's (see ca65 --create-dep)
-    "header": [],
-    "init": [SRC / "nes.inc"],
-    "nmi": [SRC / "nes.inc"],
-    "pads": [SRC / "nes.inc"],
+GLOBAL_INC = SRC / "global.inc"  # every hand-written source includes it (cross-file symbols, shared constants)
+PLAIN_INCLUDES = {  # what each hand-written source .include/.incbin's from nes/src (see ca65 --create-dep)
+    "header": [GLOBAL_INC],
+    "init": [SRC / "nes.inc", GLOBAL_INC],
+    "nmi": [SRC / "nes.inc", GLOBAL_INC],
+    "pads": [SRC / "nes.inc", GLOBAL_INC],
+    "main": [SRC / "nes.inc", GLOBAL_INC],
+    "ui": [SRC / "nes.inc", GLOBAL_INC],
+    "prep": [GLOBAL_INC],
+    "inference": [GLOBAL_INC],
+    "chr": [GLOBAL_INC],
 }
 GEN_INCLUDES = {  # includes from the build folder (gen/): ui.inc (gen_ui), chr.inc (gen_chr), network.inc
     "ui": ["ui.inc", "chr.inc", "network.inc"],
     "prep": ["ui.inc"],
+    "inference": ["network.inc"],
 }
-PLAIN_INCLUDES["main"] = [SRC / "nes.inc"]
-PLAIN_INCLUDES["ui"] = [SRC / "nes.inc"]
-PLAIN_INCLUDES["prep"] = []
 
 
 def in_repo(path: Path) -> Path:
@@ -42,9 +46,10 @@ def in_repo(path: Path) -> Path:
 LINK_CONFIG = in_repo(cc65.LINK_CONFIG)
 
 
-def network_templates() -> list[Path]:
-    """The templates that gen_network fills in (its code is derived from imports)."""
-    return [in_repo(p) for p in (INC_TEMPLATE, ASM_TEMPLATE)]
+def network_inputs() -> list[Path]:
+    """What gen_network reads besides the manifest, the tables and its code (derived from its
+    imports): the templates it fills in and the linker config (the PRG and RAM it plans for)."""
+    return [in_repo(p) for p in (INC_TEMPLATE, ASM_TEMPLATE, cc65.LINK_CONFIG)]
 
 
 def art_files() -> list[Path]:
@@ -63,11 +68,8 @@ def source_deps(source: str, gen_dir: Path, chr_file: Path, export_dir: Path, la
     """The files one object is assembled from: the source and everything it includes."""
     deps = [cc65.source_path(source, gen_dir)]
     deps += [gen_dir / name for name in GEN_INCLUDES.get(source, [])]
-    if source in PLAIN_INCLUDES:
-        deps += PLAIN_INCLUDES[source]
-    elif source == "inference":
-        deps.append(gen_dir / "network.inc")
-    elif source == "network":
+    deps += PLAIN_INCLUDES.get(source, [])
+    if source == "network":
         deps += [gen_dir / rom_weights_name(i) for i in range(layer_count)]
         deps += [export_dir / bias_file(i) for i in range(layer_count)]
     elif source == "chr":

@@ -1,7 +1,8 @@
 """Use the drawing cartridge like a person, in cynes: hold buttons, draw strokes, read the screen.
 
 Only buttons drive it (`nes.controller`); RAM is read to know where the cursor is (as a person
-looks at the screen) and to check results. Symbols come from the .dbg file.
+looks at the screen) and to check results. Symbols come from the .dbg file, screen positions
+from nes/tools/screen.py (the layout ui.s draws).
 """
 
 from __future__ import annotations
@@ -11,13 +12,10 @@ from pathlib import Path
 import numpy as np
 
 from nes.tools.console import NN_DONE, Console
+from nes.tools.screen import BAR_PIXELS, BAR_PX, BAR_PY, CANVAS_PX, CANVAS_PY, CELL, DIGIT_PX, DIGIT_PY, TILE
+from nes.tools.screen import CANVAS_SIDE as SIDE
 
 RIGHT, LEFT, DOWN, UP, START, SELECT, B, A = (1 << k for k in range(8))
-SIDE = 28
-CANVAS_PX, CANVAS_PY, CELL = 16, 32, 4  # ui.s: canvas at tile (2, 4), 4x4 pixels per cell
-DIGIT_PX, DIGIT_PY = 24 * 8, 3 * 8  # ui.s: the big digit, 3x5 tiles
-BAR_PX, BAR_PY = 20 * 8, 9 * 8  # ui.s: bar j on tile row 9 + j, 10 tiles from column 20
-BAR_PIXELS = 80
 
 
 class Ui:
@@ -104,18 +102,20 @@ def glyph_masks() -> list[np.ndarray]:
     """The expected big-digit renderings (24x40 booleans) from nes/art/bigdigits.png."""
     from PIL import Image
 
-    from nes.tools.gen_chr import ART_DIR
+    from nes.tools.gen_chr import ART_DIR, BIG_W
 
     with Image.open(ART_DIR / "bigdigits.png") as image:
         glyphs = np.array(image) != 0
-    return [np.kron(glyphs[:, 6 * d : 6 * d + 6], np.ones((CELL, CELL), bool)) for d in range(10)]
+    return [np.kron(glyphs[:, BIG_W * d : BIG_W * (d + 1)], np.ones((CELL, CELL), bool)) for d in range(10)]
 
 
 def shown_digit(frame: np.ndarray) -> int | None:
     """Which digit the big-digit area shows exactly (None: blank or anything else)."""
-    region = frame[DIGIT_PY : DIGIT_PY + 40, DIGIT_PX : DIGIT_PX + 24]
+    masks = glyph_masks()
+    height, width = masks[0].shape
+    region = frame[DIGIT_PY : DIGIT_PY + height, DIGIT_PX : DIGIT_PX + width]
     mask = np.any(region != frame[0, 0], axis=-1)
-    for digit, want in enumerate(glyph_masks()):
+    for digit, want in enumerate(masks):
         if np.array_equal(mask, want):
             return digit
     return None
@@ -125,7 +125,7 @@ def bar_lengths(frame: np.ndarray) -> tuple[list[int], list[tuple[int, int, int]
     """Per bar, its lit length in pixels (row 3 of the tile) and its colour."""
     lengths, colours = [], []
     for j in range(10):
-        row = frame[BAR_PY + 8 * j + 3, BAR_PX : BAR_PX + BAR_PIXELS]
+        row = frame[BAR_PY + TILE * j + 3, BAR_PX : BAR_PX + BAR_PIXELS]
         on = np.any(row != frame[0, 0], axis=-1)
         lengths.append(int(on.sum()))
         colours.append(tuple(int(c) for c in row[0]) if on.any() else (0, 0, 0))

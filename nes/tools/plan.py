@@ -1,0 +1,237 @@
+"""Plan the network for the 6502: per-layer sizes and accumulator tiles (`layer_plans`), and
+each layer's multiplier (`choose_multipliers`) by a cost model of cycles and PRG bytes.
+
+Multipliers (the MUL argument of nn_dense in inference.s): quarter squares, product tables or,
+for 4-bit layers with small inputs, nibble product tables (SPLIT: in parts), as the PRG allows.
+`prg_estimate` is the PRG model: fixed code, the UI's reserve, tables, weights and unrolled code.
+gen_network.py writes the sources from what this module decides. No numpy here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from common import ldcfg
+
+ZP_ACC_BUDGET = 192  # zero-page bytes for the accumulator planes (the rest: pointers, system)
+CHUNK = 256  # inputs per X-indexed chunk
+PRG_SIZE = ldcfg.memory()["PRG"].size  # nrom256.cfg
+PRODUCT_INPUT_MAX = 64  # first-layer product tables only for inputs up to this (2 pages per value)
+NIBBLE_INPUT_MAX = 17  # nibble products a*n (n <= 15) fit a byte up to a = 17 (2 pages per value)
+FIXED_PRG = 512  # init/nmi/pads/main/argmax (~450)
+SQUARE_TABLES = 2048  # quarter squares, only when some layer uses them
+UNPACK_TABLES = 512  # 4-bit layers on the 8-bit kernels
+
+# Multipliers (the MUL argument of nn_dense in inference.s). SPLIT: nibble tables for a 4-bit
+# layer whose inputs exceed nibble_max, each input taken in parts of at most nibble_max.
+SQUARES, PRODUCTS, NIBBLES, SPLIT = 0, 1, 2, 3
+# Cycles per non-zero MAC, 16-bit accumulators (measured in cynes, see nes/README.md): the
+# cost model `choose_multipliers` minimises. Keys: (weight bits, multiplier).
+MAC_CYCLES = {(8, SQUARES): 54, (8, PRODUCTS): 29, (4, SQUARES): 60, (4, PRODUCTS): 35, (4, NIBBLES): 18}
+
+
+class NetworkError(ValueError):
+    """The manifest describes a network the engine cannot run."""
+
+
+@dataclass(frozen=True)
+class LayerPlan:
+    index: int
+    inputs: int
+    outputs: int
+    width: int  # accumulator bytes
+    shift: int  # -1 for the output layer
+    activation_max: int
+    tiles: int
+    weights_file: Path
+    bias_file: Path
+    weight_bits: int = 8  # 8, or 4: packed two to a byte in the .bin and in ROM
+
+    @property
+    def weight_bytes(self) -> int:
+        return self.inputs * (self.outputs if self.weight_bits == 8 else -(-self.outputs // 2))
+
+
+def layer_plans(manifest: dict, export_dir: Path, zp_budget: int = ZP_ACC_BUDGET) -> tuple[list[LayerPlan], int]:
+    """Each layer's plan from the manifest (checked), and the accumulator tile size NN_TILE_MAX."""
+    layers = manifest["layers"]
+    if not layers:
+        raise NetworkError("the manifest has no layers")
+    widths = []
+    for entry in layers:
+        bits = entry["accumulator_bits"]
+        if bits not in (16, 24):
+            raise NetworkError(f"layer {entry['index']}: accumulator_bits {bits} (the engine does 16 or 24)")
+        widths.append(bits // 8)
+    # No wider than the widest layer: zero page left over goes to the UI.
+    tile_max = min(128, zp_budget // max(widths), max(entry["outputs"] for entry in layers))
+    plans = []
+    expected_inputs = manifest["input"]["count"]
+    for position, (entry, width) in enumerate(zip(layers, widths, strict=True)):
+        last = position == len(layers) - 1
+        if entry["inputs"] != expected_inputs:
+            raise NetworkError(f"layer {position} takes {entry['inputs']} inputs, previous gives {expected_inputs}")
+        if last and (entry["outputs"] != 10 or entry["shift"] is not None):
+            raise NetworkError("the last layer must have 10 outputs and no shift")
+        if not last and entry["shift"] is None:
+            raise NetworkError(f"hidden layer {position} has no shift")
+        if not last and not 0 <= entry["activation_max"] <= 255:
+            raise NetworkError(f"layer {position}: activation_max must fit a byte")
+        weight_bits = int(entry.get("weight_bits", 8))
+        if weight_bits not in (4, 8):
+            raise NetworkError(f"layer {position}: weight_bits {weight_bits} (the engine does 8 or 4)")
+        tiles = -(-entry["outputs"] // tile_max)
+        plans.append(
+            LayerPlan(
+                index=position,
+                inputs=entry["inputs"],
+                outputs=entry["outputs"],
+                width=width,
+                shift=-1 if last else int(entry["shift"]),
+                activation_max=int(entry["activation_max"]),
+                tiles=tiles,
+                weights_file=export_dir / entry["weights"]["file"],
+                bias_file=export_dir / entry["bias"]["file"],
+                weight_bits=weight_bits,
+            )
+        )
+        expected_inputs = entry["outputs"]
+    return plans, tile_max
+
+
+def code_bytes(p: LayerPlan, mul: int) -> int:
+    """Bytes of unrolled code for one layer (an over-estimate: see the macros in inference.s)."""
+    if p.weight_bits == 8:
+        mac = 16 if mul == PRODUCTS else 27
+    elif mul in (NIBBLES, SPLIT):
+        mac = 13  # a fetch per pair (3) + 11 per nibble
+    else:
+        mac = (16 if mul == PRODUCTS else 27) + 4  # + lda unpack,y / tay
+    mac += 4 if p.width == 3 else 0
+    chunks = -(-p.inputs // CHUNK)
+    per_tile = 140 + (30 if mul in (NIBBLES, SPLIT) else 0)  # bias init, sum, correction, finish loop
+    return 20 + p.tiles * (per_tile + chunks * 50) + chunks * p.outputs * mac
+
+
+@dataclass(frozen=True)
+class Multipliers:
+    """What `choose_multipliers` picked: table sizes and each layer's multiplier."""
+
+    product_max: int  # product tables for input values 1..product_max (0: none)
+    nibble_max: int  # nibble product tables for input values 1..nibble_max (0: none)
+    layers: tuple[int, ...]  # SQUARES, PRODUCTS, NIBBLES or SPLIT per layer
+
+    @property
+    def squares(self) -> bool:
+        return SQUARES in self.layers
+
+    def unpack(self, plans: list[LayerPlan]) -> bool:
+        """4-bit layers on the 8-bit kernels read their weights through the unpack tables."""
+        return any(p.weight_bits == 4 and m in (SQUARES, PRODUCTS) for p, m in zip(plans, self.layers, strict=True))
+
+    def table_bytes(self, plans: list[LayerPlan]) -> int:
+        return (
+            SQUARE_TABLES * self.squares
+            + UNPACK_TABLES * self.unpack(plans)
+            + 512 * self.product_max
+            + 512 * self.nibble_max
+        )
+
+
+def prg_estimate(plans: list[LayerPlan], multipliers: Multipliers, reserved: int = 0) -> int:
+    """PRG bytes of the whole cartridge: fixed code, `reserved` (the UI), multiply tables,
+    weights and biases, and the unrolled layer code."""
+    tables = sum(p.weight_bytes + p.outputs * p.width for p in plans)
+    code = sum(code_bytes(p, m) for p, m in zip(plans, multipliers.layers, strict=True))
+    return FIXED_PRG + reserved + multipliers.table_bytes(plans) + tables + code
+
+
+def input_ranges(plans: list[LayerPlan], input_max: int) -> list[int]:
+    """The largest value each layer reads: input.max, then the previous activation_max."""
+    return [input_max, *(p.activation_max for p in plans[:-1])]
+
+
+def split_passes(input_range: int, nibble_max: int) -> float:
+    """Mean passes of a SPLIT layer, inputs spread evenly over 1..range: a value v takes
+    ceil(v / nibble_max) of them."""
+    return sum(-(-v // nibble_max) for v in range(1, input_range + 1)) / input_range
+
+
+def mac_cycles(weight_bits: int, mul: int, input_range: int, nibble_max: int) -> float:
+    """Estimated cycles per non-zero MAC (SPLIT: times its mean passes)."""
+    if mul == SPLIT:
+        return MAC_CYCLES[(4, NIBBLES)] * split_passes(input_range, nibble_max)
+    return MAC_CYCLES[(weight_bits, mul)]
+
+
+def assign(plans: list[LayerPlan], ranges: list[int], product_max: int, nibble_max: int) -> Multipliers:
+    """The fastest multiplier each layer can use with tables for 1..product_max, 1..nibble_max."""
+    layers = []
+    for p, r in zip(plans, ranges, strict=True):
+        options = [SQUARES]
+        if r <= product_max:
+            options.append(PRODUCTS)
+        if p.weight_bits == 4 and nibble_max:
+            options.append(NIBBLES if r <= nibble_max else SPLIT)
+        layers.append(min(options, key=lambda m, p=p, r=r: mac_cycles(p.weight_bits, m, r, nibble_max)))
+    # Tables no layer reads are left out.
+    return Multipliers(
+        product_max if PRODUCTS in layers else 0,
+        nibble_max if NIBBLES in layers or SPLIT in layers else 0,
+        tuple(layers),
+    )
+
+
+def estimated_cycles(plans: list[LayerPlan], multipliers: Multipliers, ranges: list[int]) -> float:
+    """The cost model: every MAC at its kernel's cycles (zeros are skipped alike by all)."""
+    return sum(
+        p.inputs * p.outputs * mac_cycles(p.weight_bits, m, r, multipliers.nibble_max)
+        for p, m, r in zip(plans, multipliers.layers, ranges, strict=True)
+    )
+
+
+def choose_multipliers(
+    plans: list[LayerPlan], input_max: int, reserved: int = 0, product_tables: bool = True
+) -> Multipliers:
+    """Each layer's multiplier. Product tables (a*w' in one lookup per byte: ~29 instead of ~54
+    cycles per MAC) serve the layers whose inputs never exceed a limit T <= PRODUCT_INPUT_MAX
+    and cost 512 bytes per input value; nibble tables (a 4-bit layer's two weights a byte, ~18
+    cycles per MAC) serve 4-bit layers with inputs up to N <= NIBBLE_INPUT_MAX, 512 bytes per
+    value, and larger inputs in parts of at most N (SPLIT); the 2 KiB quarter squares only go
+    in when a layer still needs them. Picks the (T, N) with the fewest estimated cycles that
+    fits the PRG (estimate); ties: fewer bytes."""
+    ranges = input_ranges(plans, input_max)
+    slowest = assign(plans, ranges, 0, 0)
+    if not product_tables:
+        return slowest
+    limits_p = [0, *sorted({r for r in ranges if 1 <= r <= PRODUCT_INPUT_MAX})]
+    # Any N up to the byte limit: more pages take larger inputs in fewer parts.
+    four_bit = any(p.weight_bits == 4 for p in plans)
+    limits_n = [0, *range(1, NIBBLE_INPUT_MAX + 1)] if four_bit else [0]
+    best: tuple[float, int, Multipliers] | None = None
+    for limit_p in limits_p:
+        for limit_n in limits_n:
+            candidate = assign(plans, ranges, limit_p, limit_n)
+            size = prg_estimate(plans, candidate, reserved)
+            if size > PRG_SIZE:
+                continue
+            key = (estimated_cycles(plans, candidate, ranges), size)
+            if best is None or key < best[:2]:
+                best = (*key, candidate)
+    return best[2] if best else slowest
+
+
+def check_multipliers(plans: list[LayerPlan], input_max: int, m: Multipliers) -> None:
+    """Reject multipliers the engine cannot run (for `generate(multipliers=...)`)."""
+    if len(m.layers) != len(plans) or not 0 <= m.product_max <= 255 or not 0 <= m.nibble_max <= NIBBLE_INPUT_MAX:
+        raise NetworkError(f"bad multipliers {m}")
+    for p, mul, r in zip(plans, m.layers, input_ranges(plans, input_max), strict=True):
+        ok = {
+            SQUARES: True,
+            PRODUCTS: r <= m.product_max,
+            NIBBLES: p.weight_bits == 4 and r <= m.nibble_max,
+            SPLIT: p.weight_bits == 4 and m.nibble_max >= 1,
+        }.get(mul, False)
+        if not ok:
+            raise NetworkError(f"layer {p.index} ({p.weight_bits}-bit, inputs up to {r}) cannot use multiplier {mul}")
