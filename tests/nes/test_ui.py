@@ -1,7 +1,7 @@
 """The drawing cartridge: the 6502's canvas preprocessing equals training/preprocess.py bit for
 bit, and the UI works when driven by buttons only (strokes, clear, cursor bounds, screen)."""
 
-# ruff: noqa: F401, F811  (session fixtures are imported by name)
+# ruff: noqa: F401  (session fixtures are imported by name)
 from __future__ import annotations
 
 import json
@@ -27,14 +27,14 @@ from nes.tools.ui_driver import (
     lit,
     shown_digit,
 )
-from tests.conftest import TinyBuild, tiny_build
-from tests.conftest_nes import LayerSpec, NesBuild, write_network
+from tests.conftest import TinyBuild
+from tests.nes.builds import LayerSpec, NesBuild, write_network
 
 
 def build_ui_rom(tmp: Path, name: str, pre: PreprocessConfig, seed: int = 7) -> NesBuild:
     """A random 1-layer network whose manifest describes `pre`, built into a ROM with the UI."""
     from intnet import golden
-    from tests.conftest_nes import build_rom
+    from tests.nes.builds import build_rom
 
     size = pre.size * pre.size
     export_dir = write_network(tmp / name / "export", [LayerSpec(size, 10, 16, None)], input_max(pre), seed)
@@ -248,7 +248,7 @@ def test_unsupported_preprocessing_builds_without_canvas(tmp_path: Path) -> None
     manifest["input"].update(resize="bilinear", levels=256)
     assert support(manifest) == (False, "resize 'bilinear': the console only mirrors area sums")
     manifest_path.write_text(json.dumps(manifest))
-    from tests.conftest_nes import build_rom
+    from tests.nes.builds import build_rom
 
     rom = build_rom(manifest_path, tmp_path / "plain" / "nes2", name="plain2").rom
     console = Console(rom)

@@ -1,6 +1,6 @@
 """nes/tools: generator, cc65 runner, .dbg and .map parsers, readable errors."""
 
-# ruff: noqa: F401, F811  (session fixtures are imported from conftest_nes by name)
+# ruff: noqa: F401  (session fixtures are imported from conftest_nes by name)
 from __future__ import annotations
 
 import json
@@ -12,7 +12,7 @@ import pytest
 from common import layout
 from nes.tools import cc65, gen_network, mapfile
 from nes.tools.dbginfo import read_symbols
-from tests.conftest_nes import LayerSpec, NesBuild, build_rom, nes_small, write_network
+from tests.nes.builds import LayerSpec, NesBuild, build_rom, write_network
 
 
 def test_rom_is_nrom256(nes_small: NesBuild) -> None:

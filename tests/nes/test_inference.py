@@ -1,13 +1,13 @@
 """The cartridge's inference is bit-exact with intnet/golden.py (all ten scores and the digit)."""
 
-# ruff: noqa: F401, F811  (session fixtures are imported from conftest_nes by name)
+
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
 from intnet import golden
-from tests.conftest_nes import NesBuild, nes_784, nes_product, nes_small, nes_wide, nes_wrap, structured_inputs
+from tests.nes.builds import NesBuild, structured_inputs
 
 
 def compare(build: NesBuild, inputs: np.ndarray) -> list[str]:

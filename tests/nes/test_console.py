@@ -1,6 +1,6 @@
 """The cartridge as a program: survives garbage RAM and pad noise, keeps answering requests."""
 
-# ruff: noqa: F401, F811  (session fixtures are imported from conftest_nes by name)
+
 from __future__ import annotations
 
 import numpy as np
@@ -8,7 +8,7 @@ import pytest
 
 from intnet import golden
 from nes.tools.console import NN_DONE, NN_REQUEST, Console
-from tests.conftest_nes import NesBuild, nes_small, structured_inputs
+from tests.nes.builds import NesBuild, structured_inputs
 
 
 @pytest.mark.parametrize(("seed", "frames_before"), [(20, 0), (24, 7), (25, 31)])

@@ -17,8 +17,8 @@ import pytest
 from common import layout
 from intnet import golden
 from nes.tools import gen_network, plan
-from tests.conftest_nes import LayerSpec, NesBuild, structured_inputs, write_network
-from tests.test_nes_inference import compare
+from tests.nes.builds import LayerSpec, NesBuild, structured_inputs, write_network
+from tests.nes.test_inference import compare
 
 
 def write_network4(
@@ -61,7 +61,7 @@ def build4(
     **kw,
 ) -> NesBuild:
     """Write and build a network; `multipliers` forces the kernels (else the generator picks)."""
-    from tests.conftest_nes import build_rom
+    from tests.nes.builds import build_rom
 
     export = write_network4(tmp / name / "export", specs, weight_bits, input_max, **kw)
     options = {"multipliers": multipliers} if multipliers else None

@@ -21,10 +21,10 @@ from intnet.prep import preprocess
 from nes.tools import budget, cc65, mapfile
 from nes.tools.ui_driver import DIGITS, SELECT, START, Ui, shown_digit
 from tests.conftest import TinyBuild
-from tests.conftest_nes import LayerSpec, NesBuild, build_rom, structured_inputs
-from tests.test_nes_inference import compare
-from tests.test_nes_int4 import write_network4
-from tests.test_nes_ui import random_buttons
+from tests.nes.builds import LayerSpec, NesBuild, build_rom, structured_inputs
+from tests.nes.test_inference import compare
+from tests.nes.test_int4 import write_network4
+from tests.nes.test_ui import random_buttons
 
 PRE14 = PreprocessConfig(size=14, resize="area", levels=3, deskew=True, center=True)
 STACK_MARGIN = 24  # bytes the deepest measured stack use must leave free in the reserve
