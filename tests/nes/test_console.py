@@ -51,6 +51,7 @@ def pad_noise(build: NesBuild, frames: int) -> None:
         assert result.scores.tolist() == trace.scores[k].tolist()
 
 
+@pytest.mark.slow
 def test_pad_noise_2000_frames(nes_small: NesBuild) -> None:
     pad_noise(nes_small, 2_048)
 

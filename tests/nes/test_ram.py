@@ -221,6 +221,7 @@ def stack_depth(ui: Ui) -> int:
     return 0 if changed.size == 0 else 0x100 - budget.STACK_RAM - int(changed[0])
 
 
+@pytest.mark.slow
 def test_stack_stays_in_its_reserve(ui14: dict[str, NesBuild]) -> None:
     """Drawing, classifying (prep_run's deepest calls), raw requests and random buttons, with
     the NMI's UI work on top: the stack stays at least STACK_MARGIN bytes above STACKBSS."""
@@ -245,10 +246,12 @@ def test_stack_stays_in_its_reserve(ui14: dict[str, NesBuild]) -> None:
     assert compare(build, structured_inputs(3, 196, 8, seed=47)) == []
 
 
+@pytest.mark.slow
 def test_random_buttons_3000_frames(ui14: dict[str, NesBuild]) -> None:
     random_buttons(ui14["128-32"].rom, 3_072, seed=48)
 
 
+@pytest.mark.slow
 def test_mnist_trained_default_net(tiny_build: TinyBuild) -> None:
     """The default net (196-144-32-10) trained on MNIST (tiny: 600 images, 1 epoch) through doit: the ROM
     keeps the canvas, `doit evaluate` finds no mismatch on the test images, and digits drawn

@@ -228,6 +228,7 @@ def random_buttons(rom: Path, total: int, seed: int) -> None:
     assert ui.byte("nn_runs") != runs, "the console no longer answers"
 
 
+@pytest.mark.slow
 def test_random_buttons_2000_frames(ui_roms: dict[str, NesBuild]) -> None:
     random_buttons(ui_roms["d7"].rom, 2_048, seed=5)
 

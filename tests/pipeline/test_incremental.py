@@ -17,7 +17,8 @@ PIPELINE = {"dataset", "preprocess", "teacher", "train", "qat", "export", "drawn
 
 @pytest.fixture(scope="module")
 def build(tmp_path_factory: pytest.TempPathFactory, mnist_dir: Path) -> TinyBuild:
-    """A tiny build of its own: these tests edit its config."""
+    """A tiny build of its own: these tests edit its config (slow: each edit retrains or
+    rebuilds a part; the fast suite checks the same mechanism on the shared tiny build)."""
     return build_tiny(tmp_path_factory.mktemp("incremental"), mnist_dir)
 
 
@@ -27,18 +28,21 @@ def edit(config: Path, old: str, new: str) -> None:
     config.write_text(text.replace(old, new))
 
 
-def test_first_build_runs_every_step_and_writes_metrics(build: TinyBuild) -> None:
+def test_first_build_runs_every_step_and_writes_metrics(tiny_build: TinyBuild) -> None:
+    build = tiny_build
     assert build.first_run.ran() >= PIPELINE
     assert (build.out / "metrics.json").exists()
     assert "accuracy on 300 test images: float" in build.first_run.outputs["metrics"]
 
 
-def test_second_build_runs_nothing(build: TinyBuild) -> None:
+def test_second_build_runs_nothing(tiny_build: TinyBuild) -> None:
+    build = tiny_build
     run = build.doit()
     assert run.returncode == 0 and run.ran() == set(), run.results
 
 
-def test_touching_inputs_runs_nothing(build: TinyBuild) -> None:
+def test_touching_inputs_runs_nothing(tiny_build: TinyBuild) -> None:
+    build = tiny_build
     touched = [build.config, *(build.build_root.rglob("*.npz")), build.out / "model.h5"]
     touched += [ROOT / "training" / "train.py", ROOT / "intnet" / "golden.py", ROOT / "intnet" / "prep.py"]
     for path in touched:
@@ -47,7 +51,8 @@ def test_touching_inputs_runs_nothing(build: TinyBuild) -> None:
     assert run.returncode == 0 and run.ran() == set(), run.results
 
 
-def test_rerun_step_with_the_same_output_leaves_later_steps_alone(build: TinyBuild) -> None:
+def test_rerun_step_with_the_same_output_leaves_later_steps_alone(tiny_build: TinyBuild) -> None:
+    build = tiny_build
     """A step that reruns and computes the same arrays (after a refactor of its code, say)
     writes the same .npz bytes, so the steps after it stay up to date."""
     inputs = build.out / "inputs.npz"
@@ -59,6 +64,7 @@ def test_rerun_step_with_the_same_output_leaves_later_steps_alone(build: TinyBui
     assert inputs.read_bytes() == before
 
 
+@pytest.mark.slow
 def test_export_setting_reexports_without_retraining(build: TinyBuild) -> None:
     edit(build.config, "train:", "quantize:\n  activation_bits: 7\ntrain:")
     run = build.doit()
@@ -68,6 +74,7 @@ def test_export_setting_reexports_without_retraining(build: TinyBuild) -> None:
     assert not run.ran() & {"nes_asm:main", "nes_asm:init", "nes_asm:nmi"}  # hand-written sources stand
 
 
+@pytest.mark.slow
 def test_ui_setting_rebuilds_only_the_rom(build: TinyBuild) -> None:
     edit(build.config, "train:", "ui:\n  repeat_rate: 3\ntrain:")
     run = build.doit()
@@ -77,6 +84,7 @@ def test_ui_setting_rebuilds_only_the_rom(build: TinyBuild) -> None:
     assert "UI_REPEAT_RATE = 3" in (build.out / "nes" / "gen" / "ui.inc").read_text()
 
 
+@pytest.mark.slow
 def test_drawn_setting_reruns_only_the_drawn_evaluation(build: TinyBuild) -> None:
     before = (build.out / "drawn.json").read_text()
     edit(build.config, "train:", "drawn:\n  offset: 2\ntrain:")
@@ -88,6 +96,7 @@ def test_drawn_setting_reruns_only_the_drawn_evaluation(build: TinyBuild) -> Non
     assert json.loads((build.out / "metrics.json").read_text())["drawn"] == after
 
 
+@pytest.mark.slow
 def test_training_setting_retrains_and_reexports(build: TinyBuild) -> None:
     edit(build.config, "batch_size: 32", "batch_size: 16")
     run = build.doit()
@@ -96,6 +105,7 @@ def test_training_setting_retrains_and_reexports(build: TinyBuild) -> None:
     assert not run.ran() & {"dataset", "preprocess"}, run.results
 
 
+@pytest.mark.slow
 def test_distillation_setting_retrains_without_a_new_teacher(build: TinyBuild) -> None:
     edit(build.config, "teacher:", "teacher:\n  temperature: 2.0")
     run = build.doit()
@@ -104,6 +114,7 @@ def test_distillation_setting_retrains_without_a_new_teacher(build: TinyBuild) -
     assert not run.ran() & {"dataset", "preprocess", "teacher"}, run.results
 
 
+@pytest.mark.slow
 def test_teacher_setting_trains_a_new_teacher(build: TinyBuild) -> None:
     edit(build.config, "teacher:", "teacher:\n  dense: 32")
     run = build.doit()
@@ -112,6 +123,7 @@ def test_teacher_setting_trains_a_new_teacher(build: TinyBuild) -> None:
     assert not run.ran() & {"dataset", "preprocess"}, run.results
 
 
+@pytest.mark.slow
 def test_preprocess_setting_reprocesses_and_retrains(build: TinyBuild) -> None:
     edit(build.config, "data:", "preprocess:\n  levels: 4\ndata:")
     run = build.doit()
@@ -120,6 +132,7 @@ def test_preprocess_setting_reprocesses_and_retrains(build: TinyBuild) -> None:
     assert "dataset" not in run.ran()
 
 
+@pytest.mark.slow
 def test_another_config_builds_into_its_own_folder(build: TinyBuild, tmp_path: Path) -> None:
     before = (build.out / "metrics.json").read_bytes()
     other = write_config(tmp_path / "other.yaml", "other", TINY_OVERRIDES + "quantize:\n  activation_bits: 7\n")
@@ -178,6 +191,7 @@ def relocated(tmp_path_factory: pytest.TempPathFactory, mnist_dir: Path) -> tupl
     return second, mnist_dir
 
 
+@pytest.mark.slow
 def test_restored_build_in_a_fresh_checkout_runs_nothing(relocated: tuple[Path, Path]) -> None:
     checkout, mnist_dir = relocated
     run = run_doit("config=tiny.yaml", cwd=checkout, env={"MNIST_DIR": str(mnist_dir)}, report=checkout / "r.json")
@@ -185,6 +199,7 @@ def test_restored_build_in_a_fresh_checkout_runs_nothing(relocated: tuple[Path, 
     assert run.results and run.ran() == set(), run.results
 
 
+@pytest.mark.slow
 def test_editing_one_assembly_source_reassembles_it_and_relinks(relocated: tuple[Path, Path]) -> None:
     checkout, mnist_dir = relocated
     source = checkout / "nes" / "src" / "pads.s"

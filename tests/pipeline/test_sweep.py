@@ -77,6 +77,7 @@ def test_duplicate_names_fail_through_doit(tmp_path: Path) -> None:
     assert not (tmp_path / "build" / "twin").exists()
 
 
+@pytest.mark.slow
 def test_sweep_builds_compares_and_then_rebuilds_nothing(tiny_build: TinyBuild, tmp_path: Path) -> None:
     """Two tiny configs (the session's tiny build and a smaller one) through `doit sweep`, twice."""
     other = write_config(tmp_path / "tiny2.yaml", "tiny2", TINIER)
