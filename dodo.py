@@ -22,9 +22,9 @@ from doit import get_var
 from doit.tools import config_changed
 
 from common import config as config_module
-from common.layout import Layout
+from common.layout import CHR_INC, UI_INC, Layout
 from common.mnist import SPLITS, local_file, resolve_dir
-from nes.tools import tasks as nes_tasks
+from nes.tools import files as nes_files
 from pipeline import sweep
 from pipeline.steps import call, program, task
 
@@ -227,8 +227,8 @@ def task_nes_network():
     """Generate network.inc / network.s and the offset-binary weight columns from the manifest."""
     return task(
         actions=[program("nes.tools.gen_network", LAYOUT.manifest, LAYOUT.nes_gen, what="network sources")],
-        file_dep=[LAYOUT.manifest, *TABLES, *nes_tasks.network_inputs()],
-        targets=[str(p) for p in nes_tasks.network_outputs(LAYOUT.nes_gen, LAYER_COUNT)],
+        file_dep=[LAYOUT.manifest, *TABLES, *nes_files.network_inputs()],
+        targets=[str(p) for p in nes_files.network_outputs(LAYOUT.nes_gen, LAYER_COUNT)],
         clean=True,
     )
 
@@ -238,8 +238,8 @@ def task_nes_ui():
     ui = CFG.ui.model_dump()
     return task(
         actions=[program("nes.tools.gen_ui", LAYOUT.manifest, LAYOUT.nes_gen, json.dumps(ui), what="ui.inc")],
-        file_dep=[LAYOUT.manifest, nes_tasks.LINK_CONFIG],  # the RAM the canvas may use
-        targets=[str(LAYOUT.nes_gen / "ui.inc")],
+        file_dep=[LAYOUT.manifest, nes_files.LINK_CONFIG],  # the RAM the canvas may use
+        targets=[str(LAYOUT.nes_gen / UI_INC)],
         uptodate=[config_changed({"ui": ui})],
         clean=True,
     )
@@ -249,16 +249,16 @@ def task_nes_chr():
     """Build the 8 KiB CHR-ROM and chr.inc from the indexed PNGs in nes/art/ plus rule tiles (Pillow)."""
     return task(
         actions=[program("nes.tools.gen_chr", LAYOUT.nes_gen, what="CHR tiles")],
-        file_dep=nes_tasks.art_files(),
-        targets=[str(LAYOUT.chr), str(LAYOUT.nes_gen / "chr.inc")],
+        file_dep=nes_files.art_files(),
+        targets=[str(LAYOUT.chr), str(LAYOUT.nes_gen / CHR_INC)],
         clean=True,
     )
 
 
 def task_nes_asm():
     """Assemble each source with ca65 -g --create-dep into build/<name>/nes/obj/."""
-    for source, obj in zip(nes_tasks.SOURCES, nes_tasks.objects(LAYOUT.nes_obj), strict=True):
-        deps = nes_tasks.source_deps(source, LAYOUT.nes_gen, LAYOUT.chr, LAYOUT.export, LAYER_COUNT)
+    for source, obj in zip(nes_files.SOURCES, nes_files.objects(LAYOUT.nes_obj), strict=True):
+        deps = nes_files.source_deps(source, LAYOUT.nes_gen, LAYOUT.chr, LAYOUT.export, LAYER_COUNT)
         yield task(
             name=source,
             actions=[call("nes.tools.assemble:run", source, obj, LAYOUT.nes_gen, LAYOUT.chr, deps)],
@@ -272,7 +272,7 @@ def task_rom():
     """Link the objects in a fixed order with ld65 into build/<name>/<name>.nes and print the ROM budget."""
     return task(
         actions=[call("nes.tools.link:run", LAYOUT.nes_obj, LAYOUT.rom, LAYOUT.rom_budget)],
-        file_dep=[*nes_tasks.objects(LAYOUT.nes_obj), nes_tasks.LINK_CONFIG],
+        file_dep=[*nes_files.objects(LAYOUT.nes_obj), nes_files.LINK_CONFIG],
         targets=[str(p) for p in (LAYOUT.rom, LAYOUT.rom_dbg, LAYOUT.rom_map, LAYOUT.rom_labels, LAYOUT.rom_budget)],
         clean=True,
     )
@@ -288,7 +288,7 @@ def task_evaluate():
             ),
             call("export.metrics:run", LAYOUT.metrics, METRIC_PARTS),  # console numbers into metrics.json
         ],
-        file_dep=[LAYOUT.rom, LAYOUT.rom_dbg, LAYOUT.rom_budget, LAYOUT.inputs, LAYOUT.manifest, nes_tasks.LINK_CONFIG],
+        file_dep=[LAYOUT.rom, LAYOUT.rom_dbg, LAYOUT.rom_budget, LAYOUT.inputs, LAYOUT.manifest, nes_files.LINK_CONFIG],
         targets=[str(LAYOUT.console_eval)],
     )
 

@@ -25,6 +25,12 @@ METRICS = "metrics.json"
 DRAWN = "drawn.json"
 DRAWN_EXAMPLES = "drawn_examples.npz"
 SWEEP_TABLES = ("sweep.json", "sweep.csv", "sweep.md", "sweep.png")
+# The cartridge's generated sources in <name>/nes/gen/ (nes/tools/gen_*.py write them).
+NETWORK_INC = "network.inc"
+NETWORK_S = "network.s"
+UI_INC = "ui.inc"
+CHR_BIN = "chr.bin"
+CHR_INC = "chr.inc"
 
 
 def weights_file(index: int) -> str:
@@ -35,6 +41,11 @@ def weights_file(index: int) -> str:
 def bias_file(index: int) -> str:
     """Layer `index`'s biases in the export folder (format: export/tables.py)."""
     return f"layer{index}_bias.bin"
+
+
+def rom_weights_name(index: int) -> str:
+    """Layer `index`'s weights as the 6502 kernel reads them, in nes/gen (gen_network.py)."""
+    return f"layer{index}_weights.rom.bin"
 
 
 @dataclass(frozen=True)
@@ -146,7 +157,7 @@ class Layout:
 
     @property
     def chr(self) -> Path:
-        return self.nes_gen / "chr.bin"
+        return self.nes_gen / CHR_BIN
 
     @property
     def rom(self) -> Path:

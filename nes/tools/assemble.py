@@ -16,5 +16,5 @@ def run(source: str, obj: Path, gen_dir: Path, chr_file: Path, declared: list[Pa
     if missing:
         raise cc65.ToolError(
             f"{source}.s reads undeclared files {sorted(map(str, missing))}: "
-            "add them to nes/tools/tasks.py (source_deps)"
+            "add them to nes/tools/files.py (source_deps)"
         )

@@ -23,6 +23,7 @@ import sys
 from pathlib import Path
 
 from common.fsutil import write_bytes, write_text
+from common.layout import CHR_BIN, CHR_INC
 
 CHR_SIZE = 8192
 ART_DIR = Path(__file__).resolve().parent.parent / "art"
@@ -155,7 +156,7 @@ def build(art_dir: Path = ART_DIR) -> tuple[bytes, str]:
 
 
 def outputs_for(out_dir: Path) -> list[Path]:
-    return [Path(out_dir) / "chr.bin", Path(out_dir) / "chr.inc"]
+    return [Path(out_dir) / CHR_BIN, Path(out_dir) / CHR_INC]
 
 
 def generate(out_dir: Path, art_dir: Path = ART_DIR) -> list[Path]:

@@ -25,7 +25,9 @@ from pathlib import Path
 from string import Template
 
 from common.fsutil import write_bytes, write_text
+from common.layout import NETWORK_INC, NETWORK_S, rom_weights_name
 from nes.tools.budget import UI_PRG, ram_layout, support
+from nes.tools.files import ASM_TEMPLATE, INC_TEMPLATE, network_outputs
 from nes.tools.plan import (
     CHUNK,
     ZP_ACC_BUDGET,
@@ -35,10 +37,6 @@ from nes.tools.plan import (
     choose_multipliers,
     layer_plans,
 )
-
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
-INC_TEMPLATE = TEMPLATES / "network.inc.tmpl"
-ASM_TEMPLATE = TEMPLATES / "network.s.tmpl"
 
 
 def rom_weights(weights, bits: int = 8) -> bytes:
@@ -65,17 +63,8 @@ def rom_weights(weights, bits: int = 8) -> bytes:
     return b"".join(parts)
 
 
-def rom_weights_name(index: int) -> str:
-    return f"layer{index}_weights.rom.bin"
 
 
-def outputs_for(out_dir: Path, layer_count: int) -> list[Path]:
-    """Every file `generate` writes, for build systems."""
-    return [
-        out_dir / "network.inc",
-        out_dir / "network.s",
-        *(out_dir / rom_weights_name(i) for i in range(layer_count)),
-    ]
 
 
 def _asm_path(path: Path) -> str:
@@ -160,9 +149,9 @@ def generate(
         "exports": "\n".join(exports),
         "tables": "\n".join(tables),
     }
-    write_text(out_dir / "network.inc", Template(INC_TEMPLATE.read_text()).substitute(fields))
-    write_text(out_dir / "network.s", Template(ASM_TEMPLATE.read_text()).substitute(fields))
-    return outputs_for(out_dir, len(plans))
+    write_text(out_dir / NETWORK_INC, Template(INC_TEMPLATE.read_text()).substitute(fields))
+    write_text(out_dir / NETWORK_S, Template(ASM_TEMPLATE.read_text()).substitute(fields))
+    return network_outputs(out_dir, len(plans))
 
 
 def main(argv: list[str] | None = None) -> int:

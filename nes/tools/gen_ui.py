@@ -21,6 +21,7 @@ import sys
 from pathlib import Path
 
 from common.fsutil import write_text
+from common.layout import UI_INC
 from nes.tools import screen
 from nes.tools.budget import STACK_AREA, ram_layout, support
 
@@ -114,7 +115,7 @@ def generate(manifest_path: Path, out_dir: Path, ui: dict) -> Path:
     text, reason = render(manifest, ui, Path(manifest_path).as_posix())
     if reason:
         print(f"ui: the drawing canvas is disabled for this network: {reason} (raw nn_input protocol only)")
-    out = Path(out_dir) / "ui.inc"
+    out = Path(out_dir) / UI_INC
     write_text(out, text)
     return out
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from common import ldcfg
+from intnet import golden
 
 ZP_ACC_BUDGET = 192  # zero-page bytes for the accumulator planes (the rest: pointers, system)
 CHUNK = 256  # inputs per X-indexed chunk
@@ -50,7 +51,7 @@ class LayerPlan:
 
     @property
     def weight_bytes(self) -> int:
-        return self.inputs * (self.outputs if self.weight_bits == 8 else -(-self.outputs // 2))
+        return golden.weight_bytes(self.inputs, self.outputs, self.weight_bits)
 
 
 def layer_plans(manifest: dict, export_dir: Path, zp_budget: int = ZP_ACC_BUDGET) -> tuple[list[LayerPlan], int]:
@@ -78,7 +79,7 @@ def layer_plans(manifest: dict, export_dir: Path, zp_budget: int = ZP_ACC_BUDGET
             raise NetworkError(f"hidden layer {position} has no shift")
         if not last and not 0 <= entry["activation_max"] <= 255:
             raise NetworkError(f"layer {position}: activation_max must fit a byte")
-        weight_bits = int(entry.get("weight_bits", 8))
+        weight_bits = int(entry["weight_bits"])
         if weight_bits not in (4, 8):
             raise NetworkError(f"layer {position}: weight_bits {weight_bits} (the engine does 8 or 4)")
         tiles = -(-entry["outputs"] // tile_max)

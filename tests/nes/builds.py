@@ -100,7 +100,7 @@ def build_rom(
     rom step. `out_dir` gets gen/, obj/, <name>.nes (+ .dbg/.map/.labels) and rom_budget.json.
     `ui` defaults to config.yaml's ui section; `network_options` are keyword arguments of
     gen_network.generate (e.g. forced multipliers). Returns ld65's outputs."""
-    from nes.tools import assemble, cc65, gen_chr, gen_network, gen_ui, link, tasks
+    from nes.tools import assemble, cc65, files, gen_chr, gen_network, gen_ui, link
 
     manifest, out_dir = Path(manifest), Path(out_dir)
     gen_dir, obj_dir = out_dir / "gen", out_dir / "obj"
@@ -110,7 +110,7 @@ def build_rom(
     gen_chr.generate(gen_dir)
     chr_file = gen_dir / "chr.bin"
     for source, obj in zip(cc65.SOURCES, cc65.objects(obj_dir), strict=True):
-        declared = tasks.source_deps(source, gen_dir, chr_file, manifest.parent, layer_count)
+        declared = files.source_deps(source, gen_dir, chr_file, manifest.parent, layer_count)
         assemble.run(source, obj, gen_dir, chr_file, declared)
     return link.run(obj_dir, out_dir / f"{name}.nes", out_dir / "rom_budget.json")
 

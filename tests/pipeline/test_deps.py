@@ -32,7 +32,7 @@ def repo(tmp_path: Path) -> Path:
             "common/__init__.py": "",
             "common/base.py": "import os\n",
             "common/unused.py": "",
-            "intnet/__init__.py": '"""A docstring with a line that reads like an import:\nfrom common import unused\n"""\n',
+            "intnet/__init__.py": '"""A docstring whose line reads like an import:\nfrom common import unused\n"""\n',
             "intnet/golden.py": "import numpy as np\nfrom common.base import thing\n",
             "intnet/table.py": "from . import golden\nfrom .golden import x\n",
             "training/__init__.py": "",

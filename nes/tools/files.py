@@ -1,15 +1,14 @@
-"""What dodo.py's NES tasks declare: the ca65 sources, which files each one reads, the object
-files, the CHR art and the generated network sources. Light imports only: dodo
+"""The cartridge's files: the ca65 sources and what each one reads, the templates and what the
+generators write into gen/, the CHR art. dodo.py's NES tasks declare them from here. Light imports only: dodo
 loads this module on every `doit list`, so no numpy, no cynes here."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from common.layout import bias_file
+from common.layout import CHR_INC, NETWORK_INC, NETWORK_S, UI_INC, bias_file, rom_weights_name
 from nes.tools import cc65
 from nes.tools.cc65 import objects  # noqa: F401 (dodo.py's NES tasks use it from here)
-from nes.tools.gen_network import ASM_TEMPLATE, INC_TEMPLATE, outputs_for, rom_weights_name
 
 NES_DIR = cc65.NES_DIR
 REPO = NES_DIR.parent
@@ -27,10 +26,13 @@ PLAIN_INCLUDES = {  # what each hand-written source .include/.incbin's from nes/
     "inference": [GLOBAL_INC],
     "chr": [GLOBAL_INC],
 }
+TEMPLATES = NES_DIR / "templates"
+INC_TEMPLATE = TEMPLATES / "network.inc.tmpl"
+ASM_TEMPLATE = TEMPLATES / "network.s.tmpl"
 GEN_INCLUDES = {  # includes from the build folder (gen/): ui.inc (gen_ui), chr.inc (gen_chr), network.inc
-    "ui": ["ui.inc", "chr.inc", "network.inc"],
-    "prep": ["ui.inc"],
-    "inference": ["network.inc"],
+    "ui": [UI_INC, CHR_INC, NETWORK_INC],
+    "prep": [UI_INC],
+    "inference": [NETWORK_INC],
 }
 
 
@@ -61,7 +63,8 @@ def art_files() -> list[Path]:
 
 
 def network_outputs(gen_dir: Path, layer_count: int) -> list[Path]:
-    return outputs_for(gen_dir, layer_count)
+    """Every file gen_network writes."""
+    return [gen_dir / NETWORK_INC, gen_dir / NETWORK_S, *(gen_dir / rom_weights_name(i) for i in range(layer_count))]
 
 
 def source_deps(source: str, gen_dir: Path, chr_file: Path, export_dir: Path, layer_count: int) -> list[Path]:
