@@ -21,6 +21,9 @@ mirror bit for bit (only `bilinear_resize`, kept for the origin preset, is not):
 
 The network sees `input / input_max` as its float input; `input_max` is part of the
 exported manifest so the quantizer knows the input scale.
+
+Each image is processed on its own, so `preprocess` works through large batches `CHUNK` images
+at a time: the int64 moments and gather indices then never span the whole data set.
 """
 
 from __future__ import annotations
@@ -30,21 +33,29 @@ import numpy as np
 from training.config import MNIST_SIZE, PreprocessConfig
 
 BYTE_MAX = 255
+CHUNK = 4096
+"""Images per step of `preprocess`: bounds its int64 temporaries (~25 MB an array) and keeps
+them near the CPU caches; whole batches of 300,000 images needed gigabytes."""
 
 
 def to_levels(images: np.ndarray, levels: int) -> np.ndarray:
     """Map 0..255 pixels to grey levels 0..levels-1 (round to nearest)."""
-    wide = images.astype(np.uint32)
+    if images.dtype == np.uint8:  # look the formula's 256 results up instead of computing it per pixel
+        return _levels_of(np.arange(256, dtype=np.uint32), levels)[images]
+    return _levels_of(images.astype(np.uint32), levels)
+
+
+def _levels_of(wide: np.ndarray, levels: int) -> np.ndarray:
     return ((wide * (levels - 1) + 127) // 255).astype(np.uint8)
 
 
 def center_shifts(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per-image (dy, dx) that move the centre of mass to the middle; (0, 0) for blank images."""
     _n, height, width = images.shape
-    wide = images.astype(np.int64)
-    mass = wide.sum(axis=(1, 2))
-    sum_y = (wide.sum(axis=2) * np.arange(height)).sum(axis=1)
-    sum_x = (wide.sum(axis=1) * np.arange(width)).sum(axis=1)
+    row_mass = images.sum(axis=2, dtype=np.int64)  # exact integer sums, no int64 copy of the images
+    mass = row_mass.sum(axis=1)
+    sum_y = row_mass @ np.arange(height)
+    sum_x = images.sum(axis=1, dtype=np.int64) @ np.arange(width)
     safe_mass = np.where(mass == 0, 1, mass)
     dy = np.where(mass == 0, 0, (height // 2 * mass - sum_y) // safe_mass)
     dx = np.where(mass == 0, 0, (width // 2 * mass - sum_x) // safe_mass)
@@ -54,14 +65,13 @@ def center_shifts(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def translate(images: np.ndarray, dy: np.ndarray, dx: np.ndarray) -> np.ndarray:
     """Shift each image by its (dy, dx), filling with zeros; pixels shifted out are lost."""
     n, height, width = images.shape
-    rows = np.arange(height)[None, :, None] - dy[:, None, None]
-    cols = np.arange(width)[None, None, :] - dx[:, None, None]
-    inside = (rows >= 0) & (rows < height) & (cols >= 0) & (cols < width)
-    gathered = images[
-        np.arange(n)[:, None, None],
-        np.clip(rows, 0, height - 1),
-        np.clip(cols, 0, width - 1),
-    ]
+    rows = np.arange(height)[None, :, None] - dy[:, None, None]  # (n, h, 1)
+    cols = np.arange(width)[None, None, :] - dx[:, None, None]  # (n, 1, w)
+    inside = ((rows >= 0) & (rows < height)) & ((cols >= 0) & (cols < width))
+    # One flat index per output pixel, from per-row and per-column parts (cheaper than 3 indices).
+    start = (np.arange(n) * (height * width))[:, None, None]
+    index = (np.clip(rows, 0, height - 1) * width + start) + np.clip(cols, 0, width - 1)
+    gathered = images.reshape(-1)[index]
     return np.where(inside, gathered, 0).astype(images.dtype)
 
 
@@ -77,15 +87,14 @@ SKEW_ONE = 256
 def skew_slopes(images: np.ndarray) -> np.ndarray:
     """Per image, the slope x-per-y of the pixel mass in 1/256 units, clamped to +-256:
     `A = round(256 * Vxy / Vyy)` with `Vxy = M*Sxy - Sx*Sy`, `Vyy = M*Syy - Sy*Sy`."""
-    wide = images.astype(np.int64)
     ys = np.arange(images.shape[1])
     xs = np.arange(images.shape[2])
-    mass = wide.sum(axis=(1, 2))
-    row_mass = wide.sum(axis=2)
+    row_mass = images.sum(axis=2, dtype=np.int64)
+    mass = row_mass.sum(axis=1)
     sum_y = row_mass @ ys
-    sum_x = wide.sum(axis=1) @ xs
+    sum_x = images.sum(axis=1, dtype=np.int64) @ xs
     sum_yy = row_mass @ (ys * ys)
-    sum_xy = np.einsum("nyx,y,x->n", wide, ys, xs)
+    sum_xy = (images.astype(np.int64) @ xs) @ ys  # per row the x moment, then weighted by y
     vxy = mass * sum_xy - sum_x * sum_y
     vyy = mass * sum_yy - sum_y * sum_y
     safe = np.where(vyy > 0, vyy, 1)
@@ -97,17 +106,19 @@ def deskew(images: np.ndarray) -> np.ndarray:
     """Shear each image so that its mass stands upright: row y moves left by
     `s(y) = round(A * (M*y - Sy) / (256 * M))` pixels (A from `skew_slopes`), i.e. the
     row's offset from the centre-of-mass row times the slope. Zero fill; blank images stay."""
-    wide = images.astype(np.int64)
     n, height, width = images.shape
-    mass = wide.sum(axis=(1, 2))
-    sum_y = wide.sum(axis=2) @ np.arange(height)
+    row_mass = images.sum(axis=2, dtype=np.int64)
+    mass = row_mass.sum(axis=1)
+    sum_y = row_mass @ np.arange(height)
     slope = skew_slopes(images)
     safe_mass = np.where(mass > 0, mass, 1)[:, None]
     offset = mass[:, None] * np.arange(height)[None, :] - sum_y[:, None]  # M*y - Sy
     shift = (2 * slope[:, None] * offset + SKEW_ONE * safe_mass) // (2 * SKEW_ONE * safe_mass)
     cols = np.arange(width)[None, None, :] + shift[:, :, None]
     inside = (cols >= 0) & (cols < width)
-    gathered = images[np.arange(n)[:, None, None], np.arange(height)[None, :, None], np.clip(cols, 0, width - 1)]
+    # One flat index per output pixel: the row's start plus the clamped source column.
+    row_start = (np.arange(n * height) * width).reshape(n, height, 1)
+    gathered = images.reshape(-1)[row_start + np.clip(cols, 0, width - 1)]
     return np.where(inside, gathered, 0).astype(images.dtype)
 
 
@@ -118,11 +129,11 @@ def area_sum(images: np.ndarray, cfg: PreprocessConfig) -> np.ndarray:
     quarter-pixel squares and blocks are measured in them, so a pixel on a block edge gives each
     of its blocks its share (1, 2 or 4 quarters)."""
     start, side, size = cfg.window_start, cfg.window_side, cfg.size
-    square = images[:, start : start + side, start : start + side].astype(np.uint16)
+    square = images[:, start : start + side, start : start + side]
     if cfg.half_pixels:
         square = square.repeat(2, axis=1).repeat(2, axis=2)  # quarter-pixel squares
     blocks = square.reshape(images.shape[0], size, cfg.block, size, cfg.block)
-    return blocks.sum(axis=(2, 4), dtype=np.uint16)
+    return blocks.sum(axis=(2, 4), dtype=np.uint16)  # exact: blocks of at most 8x8 (quarter) pixels
 
 
 def input_shift(cfg: PreprocessConfig) -> int:
@@ -158,6 +169,15 @@ def preprocess(images: np.ndarray, cfg: PreprocessConfig) -> np.ndarray:
     """(N, 28, 28) uint8 digits -> (N, size*size) uint8 network inputs in 0..input_max."""
     if images.ndim != 3 or images.shape[1:] != (MNIST_SIZE, MNIST_SIZE):
         raise ValueError(f"expected (N, 28, 28) images, got {images.shape}")
+    out = np.empty((images.shape[0], cfg.size * cfg.size), dtype=np.uint8)
+    for start in range(0, images.shape[0], CHUNK):
+        part = slice(start, start + CHUNK)
+        out[part] = _preprocess_chunk(images[part], cfg)
+    return out
+
+
+def _preprocess_chunk(images: np.ndarray, cfg: PreprocessConfig) -> np.ndarray:
+    """`preprocess` for one chunk of images."""
     n = images.shape[0]
     if cfg.resize == "bilinear":
         return bilinear_resize(images, cfg.size).reshape(n, cfg.size * cfg.size)
