@@ -165,19 +165,20 @@ class _Sampler:
         padded[:, _BORDER:-_BORDER, _BORDER:-_BORDER] = images
         flat = padded.reshape(-1)
         # value = s00 * gy * gx + s01 * gy * fx + s10 * fy * gx + s11 * fy * fx, left to right
-        # (each in-place step rounds exactly as the written-out expression does).
-        flat.take(corner, out=value)
+        # (each in-place step rounds exactly as the written-out expression does). The corners
+        # are always inside `flat`: mode "clip" only skips the slower per-index range check.
+        flat.take(corner, out=value, mode="clip")
         value *= gy
         value *= gx
-        flat[1:].take(corner, out=term)
+        flat[1:].take(corner, out=term, mode="clip")
         term *= gy
         term *= fx
         value += term
-        flat[_PADDED:].take(corner, out=term)
+        flat[_PADDED:].take(corner, out=term, mode="clip")
         term *= fy
         term *= gx
         value += term
-        flat[_PADDED + 1 :].take(corner, out=term)
+        flat[_PADDED + 1 :].take(corner, out=term, mode="clip")
         term *= fy
         term *= fx
         value += term
