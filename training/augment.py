@@ -106,7 +106,8 @@ class _Sampler:
         self._whole = np.empty(shape)  # elastic fields, then the positions' floors, then 1 - frac
         self._value = np.empty(shape)  # the interpolated value and one term of it
         self._corner = np.empty(shape[1:], dtype=np.intp)
-        # The images with a two-pixel blank border (the border is never written).
+        # The images with a two-pixel blank border (the border is never written), as float64:
+        # bytes convert exactly, and the products below then need no mixed-type conversion.
         self._padded = np.zeros((capacity, _PADDED, _PADDED))
 
     def fields(self, coarse: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -125,7 +126,8 @@ class _Sampler:
         warp: tuple[np.ndarray, np.ndarray] | None,
         out: np.ndarray,
     ) -> None:
-        """`affine` of at most `capacity` images, written into `out` (uint8)."""
+        """`affine` of at most `capacity` images, written into `out` (uint8; may be `images`
+        itself: they are read before it is written)."""
         n, height, width = images.shape
         src_y, src_x = self._frac[0, :n], self._frac[1, :n]
         y0, x0 = self._whole[0, :n], self._whole[1, :n]

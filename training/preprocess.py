@@ -23,7 +23,7 @@ The network sees `input / input_max` as its float input; `input_max` is part of 
 exported manifest so the quantizer knows the input scale.
 
 Each image is processed on its own, so `preprocess` works through large batches `CHUNK` images
-at a time: the int64 moments and gather indices then never span the whole data set.
+at a time (the same bytes as all at once): its temporaries never span the whole data set.
 """
 
 from __future__ import annotations
