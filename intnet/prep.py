@@ -21,48 +21,118 @@ mirror bit for bit (only `bilinear_resize`, kept for the origin preset, is not):
 
 The network sees `input / input_max` as its float input; `input_max` is part of the
 exported manifest so the quantizer knows the input scale.
+
+Each image is processed on its own, so `preprocess` works through large batches `CHUNK` images
+at a time (the same bytes as all at once): its temporaries never span the whole data set.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
 from common.config import MNIST_SIZE, PreprocessConfig
 
 BYTE_MAX = 255
+CHUNK = 512
+"""Images per step of `preprocess`: bounds its temporaries (under 4 MB an array) and keeps them
+in the CPU caches (measured: three times faster than 4,096 a step); whole batches of 300,000
+images needed gigabytes."""
 
 
 def to_levels(images: np.ndarray, levels: int) -> np.ndarray:
     """Map 0..255 pixels to grey levels 0..levels-1 (round to nearest)."""
-    wide = images.astype(np.uint32)
+    if images.dtype == np.uint8:  # look the formula's 256 results up instead of computing it per pixel
+        return _levels_of(np.arange(256, dtype=np.uint32), levels).take(images)
+    return _levels_of(images.astype(np.uint32), levels)
+
+
+def _levels_of(wide: np.ndarray, levels: int) -> np.ndarray:
     return ((wide * (levels - 1) + 127) // 255).astype(np.uint8)
+
+
+@dataclass(frozen=True)
+class _Moments:
+    """Per image, the pixel mass by row and by column and the x moment of each row (int64)."""
+
+    row_mass: np.ndarray  # (n, h): sum over x of p
+    col_mass: np.ndarray  # (n, w): sum over y of p
+    row_x: np.ndarray  # (n, h): sum over x of x * p
+
+    @property
+    def mass(self) -> np.ndarray:
+        return self.row_mass.sum(axis=1)
+
+    @property
+    def sum_y(self) -> np.ndarray:
+        return self.row_mass @ np.arange(self.row_mass.shape[1])
+
+    @property
+    def sum_x(self) -> np.ndarray:
+        return self.col_mass @ np.arange(self.col_mass.shape[1])
+
+
+def _moments(images: np.ndarray) -> _Moments:
+    """The integer moments of (n, h, w) images. For bytes they are taken in float32 (a matrix
+    product and a sum): every partial sum is an integer below 2^24 (at most 255 * 27 * 28 for a
+    28-pixel row), so float32 holds each one exactly in any order, and it is several times faster
+    than int64 arithmetic over every pixel."""
+    n, height, width = images.shape
+    weights = np.stack([np.ones(width), np.arange(width)], axis=1)  # (w, 2): mass, x moment
+    if images.dtype == np.uint8 and max(height, width) <= MNIST_SIZE:
+        pixels = images.astype(np.float32)
+        per_row = (pixels.reshape(n * height, width) @ weights.astype(np.float32)).astype(np.int64)
+        col_mass = pixels.sum(axis=1).astype(np.int64)
+    else:
+        wide = images.astype(np.int64)
+        per_row = wide.reshape(n * height, width) @ weights.astype(np.int64)
+        col_mass = wide.sum(axis=1)
+    per_row = per_row.reshape(n, height, 2)
+    return _Moments(per_row[:, :, 0], col_mass, per_row[:, :, 1])
 
 
 def center_shifts(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Per-image (dy, dx) that move the centre of mass to the middle; (0, 0) for blank images."""
     _n, height, width = images.shape
-    wide = images.astype(np.int64)
-    mass = wide.sum(axis=(1, 2))
-    sum_y = (wide.sum(axis=2) * np.arange(height)).sum(axis=1)
-    sum_x = (wide.sum(axis=1) * np.arange(width)).sum(axis=1)
+    moments = _moments(images)
+    mass, sum_y, sum_x = moments.mass, moments.sum_y, moments.sum_x
     safe_mass = np.where(mass == 0, 1, mass)
     dy = np.where(mass == 0, 0, (height // 2 * mass - sum_y) // safe_mass)
     dx = np.where(mass == 0, 0, (width // 2 * mass - sum_x) // safe_mass)
     return dy.astype(np.int64), dx.astype(np.int64)
 
 
+def _shift_rows(rows: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    """Each row of `rows` (m, w) moved left by its `shift` (right when negative): `out[x] =
+    row[x + shift]`, zero where that falls outside the row.
+
+    Rows are grouped by shift and each group is copied as one slice: shifts take few distinct
+    values, so this costs a copy of the rows instead of an index per pixel."""
+    m, width = rows.shape
+    out = np.zeros_like(rows)
+    if m == 0:
+        return out
+    shift = np.clip(shift, -width, width)  # a larger shift empties the row just the same
+    order = np.argsort(shift, kind="stable")
+    values, starts = np.unique(shift[order], return_index=True)
+    for value, first, last in zip(values.tolist(), starts, [*starts[1:], m], strict=True):
+        group = order[first:last]
+        if value >= 0:
+            out[group, : width - value] = rows[group, value:]
+        else:
+            out[group, -value:] = rows[group, : width + value]
+    return out
+
+
 def translate(images: np.ndarray, dy: np.ndarray, dx: np.ndarray) -> np.ndarray:
     """Shift each image by its (dy, dx), filling with zeros; pixels shifted out are lost."""
     n, height, width = images.shape
-    rows = np.arange(height)[None, :, None] - dy[:, None, None]
-    cols = np.arange(width)[None, None, :] - dx[:, None, None]
-    inside = (rows >= 0) & (rows < height) & (cols >= 0) & (cols < width)
-    gathered = images[
-        np.arange(n)[:, None, None],
-        np.clip(rows, 0, height - 1),
-        np.clip(cols, 0, width - 1),
-    ]
-    return np.where(inside, gathered, 0).astype(images.dtype)
+    # Down by dy rows is right by dy * width in the flattened image (the zero fill lands on
+    # whole rows), then right by dx within every row.
+    down = _shift_rows(images.reshape(n, height * width), -np.asarray(dy) * width)
+    moved = _shift_rows(down.reshape(n * height, width), np.repeat(-np.asarray(dx), height))
+    return moved.reshape(images.shape)
 
 
 def center_by_mass(images: np.ndarray) -> np.ndarray:
@@ -77,15 +147,14 @@ SKEW_ONE = 256
 def skew_slopes(images: np.ndarray) -> np.ndarray:
     """Per image, the slope x-per-y of the pixel mass in 1/256 units, clamped to +-256:
     `A = round(256 * Vxy / Vyy)` with `Vxy = M*Sxy - Sx*Sy`, `Vyy = M*Syy - Sy*Sy`."""
-    wide = images.astype(np.int64)
-    ys = np.arange(images.shape[1])
-    xs = np.arange(images.shape[2])
-    mass = wide.sum(axis=(1, 2))
-    row_mass = wide.sum(axis=2)
-    sum_y = row_mass @ ys
-    sum_x = wide.sum(axis=1) @ xs
-    sum_yy = row_mass @ (ys * ys)
-    sum_xy = np.einsum("nyx,y,x->n", wide, ys, xs)
+    return _slopes(_moments(images))
+
+
+def _slopes(moments: _Moments) -> np.ndarray:
+    ys = np.arange(moments.row_mass.shape[1])
+    mass, sum_y, sum_x = moments.mass, moments.sum_y, moments.sum_x
+    sum_yy = moments.row_mass @ (ys * ys)
+    sum_xy = moments.row_x @ ys
     vxy = mass * sum_xy - sum_x * sum_y
     vyy = mass * sum_yy - sum_y * sum_y
     safe = np.where(vyy > 0, vyy, 1)
@@ -97,18 +166,14 @@ def deskew(images: np.ndarray) -> np.ndarray:
     """Shear each image so that its mass stands upright: row y moves left by
     `s(y) = round(A * (M*y - Sy) / (256 * M))` pixels (A from `skew_slopes`), i.e. the
     row's offset from the centre-of-mass row times the slope. Zero fill; blank images stay."""
-    wide = images.astype(np.int64)
     n, height, width = images.shape
-    mass = wide.sum(axis=(1, 2))
-    sum_y = wide.sum(axis=2) @ np.arange(height)
-    slope = skew_slopes(images)
+    moments = _moments(images)
+    mass, sum_y = moments.mass, moments.sum_y
+    slope = _slopes(moments)
     safe_mass = np.where(mass > 0, mass, 1)[:, None]
     offset = mass[:, None] * np.arange(height)[None, :] - sum_y[:, None]  # M*y - Sy
     shift = (2 * slope[:, None] * offset + SKEW_ONE * safe_mass) // (2 * SKEW_ONE * safe_mass)
-    cols = np.arange(width)[None, None, :] + shift[:, :, None]
-    inside = (cols >= 0) & (cols < width)
-    gathered = images[np.arange(n)[:, None, None], np.arange(height)[None, :, None], np.clip(cols, 0, width - 1)]
-    return np.where(inside, gathered, 0).astype(images.dtype)
+    return _shift_rows(images.reshape(n * height, width), shift.reshape(-1)).reshape(images.shape)
 
 
 def area_sum(images: np.ndarray, cfg: PreprocessConfig) -> np.ndarray:
@@ -117,12 +182,20 @@ def area_sum(images: np.ndarray, cfg: PreprocessConfig) -> np.ndarray:
     dropped. With `cfg.half_pixels` (blocks of e.g. 1.5 pixels) each pixel counts as its four
     quarter-pixel squares and blocks are measured in them, so a pixel on a block edge gives each
     of its blocks its share (1, 2 or 4 quarters)."""
-    start, side, size = cfg.window_start, cfg.window_side, cfg.size
-    square = images[:, start : start + side, start : start + side].astype(np.uint16)
+    start, side, block = cfg.window_start, cfg.window_side, cfg.block
+    square = images[:, start : start + side, start : start + side]
     if cfg.half_pixels:
         square = square.repeat(2, axis=1).repeat(2, axis=2)  # quarter-pixel squares
-    blocks = square.reshape(images.shape[0], size, cfg.block, size, cfg.block)
-    return blocks.sum(axis=(2, 4), dtype=np.uint16)
+    # Sum the k-th column of every block, then the k-th row: `block` strided slices each way
+    # (exact in uint16: blocks of at most 8x8 (quarter) pixels; ten times faster than a
+    # reduction over the two block axes).
+    columns = square[:, :, 0::block].astype(np.uint16)
+    for k in range(1, block):
+        columns += square[:, :, k::block]
+    sums = columns[:, 0::block, :].copy()
+    for k in range(1, block):
+        sums += columns[:, k::block, :]
+    return sums
 
 
 def input_shift(cfg: PreprocessConfig) -> int:
@@ -158,6 +231,15 @@ def preprocess(images: np.ndarray, cfg: PreprocessConfig) -> np.ndarray:
     """(N, 28, 28) uint8 digits -> (N, size*size) uint8 network inputs in 0..input_max."""
     if images.ndim != 3 or images.shape[1:] != (MNIST_SIZE, MNIST_SIZE):
         raise ValueError(f"expected (N, 28, 28) images, got {images.shape}")
+    out = np.empty((images.shape[0], cfg.size * cfg.size), dtype=np.uint8)
+    for start in range(0, images.shape[0], CHUNK):
+        part = slice(start, start + CHUNK)
+        out[part] = _preprocess_chunk(images[part], cfg)
+    return out
+
+
+def _preprocess_chunk(images: np.ndarray, cfg: PreprocessConfig) -> np.ndarray:
+    """`preprocess` for one chunk of images."""
     n = images.shape[0]
     if cfg.resize == "bilinear":
         return bilinear_resize(images, cfg.size).reshape(n, cfg.size * cfg.size)

@@ -174,3 +174,72 @@ def test_deskew_leaves_upright_and_blank_images() -> None:
     image = np.zeros((2, 28, 28), dtype=np.uint8)
     image[0, 4:24, 12:15] = 2
     np.testing.assert_array_equal(deskew(image), image)
+
+
+def plain_shift(images: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """`out[n, y, x] = images[n, rows[n, y, x], cols[n, y, x]]`, zero where that is off the field:
+    the per-pixel definition that `translate` and `deskew` implement by moving whole rows."""
+    inside = (rows >= 0) & (rows < 28) & (cols >= 0) & (cols < 28)
+    gathered = images[np.arange(len(images))[:, None, None], np.clip(rows, 0, 27), np.clip(cols, 0, 27)]
+    return np.where(inside, gathered, 0).astype(images.dtype)
+
+
+def random_digits(count: int, seed: int) -> np.ndarray:
+    """Sparse random 28x28 level images (0..2), a few of them blank."""
+    rng = np.random.default_rng(seed)
+    images = (rng.integers(0, 3, size=(count, 28, 28)) * (rng.random((count, 28, 28)) < 0.2)).astype(np.uint8)
+    images[::17] = 0
+    return images
+
+
+def test_translate_matches_the_per_pixel_definition() -> None:
+    images = random_digits(200, 6)
+    rng = np.random.default_rng(7)
+    dy, dx = rng.integers(-35, 36, 200), rng.integers(-35, 36, 200)
+    rows = np.arange(28)[None, :, None] - dy[:, None, None]
+    cols = np.arange(28)[None, None, :] - dx[:, None, None]
+    expected = plain_shift(images, np.broadcast_to(rows, (200, 28, 28)), np.broadcast_to(cols, (200, 28, 28)))
+    assert np.array_equal(translate(images, dy, dx), expected)
+
+
+def test_deskew_matches_the_per_pixel_definition() -> None:
+    """Row y takes its pixels from column x + s(y), s as `deskew`'s docstring defines it."""
+    images = random_digits(300, 8)
+    wide = images.astype(np.int64)
+    mass = wide.sum(axis=(1, 2))
+    sum_y = (wide.sum(axis=2) * np.arange(28)).sum(axis=1)
+    safe = np.maximum(mass, 1)[:, None]
+    offset = mass[:, None] * np.arange(28) - sum_y[:, None]
+    shift = (2 * skew_slopes(images)[:, None] * offset + 256 * safe) // (512 * safe)
+    rows = np.broadcast_to(np.arange(28)[None, :, None], (300, 28, 28))
+    expected = plain_shift(images, rows, np.arange(28)[None, None, :] + shift[:, :, None])
+    assert np.array_equal(deskew(images), expected)
+
+
+def test_skew_slopes_of_bytes_match_wide_integers() -> None:
+    """Byte images take their moments in float32: exact, so the same as with int64 pixels."""
+    images = np.random.default_rng(9).integers(0, 256, size=(100, 28, 28), dtype=np.uint8)
+    assert np.array_equal(skew_slopes(images), skew_slopes(images.astype(np.int64)))
+    assert [a.tolist() for a in center_shifts(images)] == [a.tolist() for a in center_shifts(images.astype(np.int64))]
+
+
+@pytest.mark.parametrize(("size", "window"), [(7, None), (14, None), (28, None), (7, 21), (14, 21), (12, 24)])
+def test_area_sum_matches_block_reduction(size: int, window: int | None) -> None:
+    images = np.random.default_rng(10).integers(0, 256, size=(20, 28, 28), dtype=np.uint8)
+    config = PreprocessConfig(size=size, resize="area", levels=256, deskew=False, center=False, window=window)
+    start, side, block = config.window_start, config.window_side, config.block
+    square = images[:, start : start + side, start : start + side].astype(np.uint16)
+    if config.half_pixels:
+        square = square.repeat(2, axis=1).repeat(2, axis=2)
+    expected = square.reshape(20, size, block, size, block).sum(axis=(2, 4))
+    assert np.array_equal(area_sum(images, config), expected)
+
+
+def test_preprocess_does_not_depend_on_the_chunk_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    from training import preprocess as module
+
+    images = np.random.default_rng(11).integers(0, 256, size=(50, 28, 28), dtype=np.uint8)
+    config = cfg(size=14, deskew=True, center=True)
+    whole = preprocess(images, config)
+    monkeypatch.setattr(module, "CHUNK", 7)
+    assert np.array_equal(preprocess(images, config), whole)

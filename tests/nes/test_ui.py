@@ -1,4 +1,4 @@
-"""The drawing cartridge: the 6502's canvas preprocessing equals training/preprocess.py bit for
+"""The drawing cartridge: the 6502's canvas preprocessing equals intnet/prep.py bit for
 bit, and the UI works when driven by buttons only (strokes, clear, cursor bounds, screen)."""
 
 # ruff: noqa: F401  (session fixtures are imported by name)

@@ -73,3 +73,62 @@ def test_copies_are_seeded_and_cover_every_image() -> None:
     assert first.shape == (30, 28, 28) and np.array_equal(np.sort(source), np.repeat(np.arange(10), 3))
     assert np.array_equal(first, again)
     assert not np.array_equal(first, other)
+
+
+def plain_affine(images: np.ndarray, angle: np.ndarray, scale: np.ndarray, dy: np.ndarray, dx: np.ndarray,
+                 warp: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """The sampling written out over full grids (as it was before `affine` was optimised): the
+    optimised one must round every pixel the same way."""
+    from training.augment import CENTRE
+
+    n = len(images)
+    theta = np.deg2rad(angle)
+    cos, sin = np.cos(theta) / scale, np.sin(theta) / scale
+    ys, xs = np.meshgrid(np.arange(28.0), np.arange(28.0), indexing="ij")
+    oy = ys[None] - dy[:, None, None] - CENTRE
+    ox = xs[None] - dx[:, None, None] - CENTRE
+    src_y = cos[:, None, None] * oy - sin[:, None, None] * ox + CENTRE + warp[0]
+    src_x = sin[:, None, None] * oy + cos[:, None, None] * ox + CENTRE + warp[1]
+    y0, x0 = np.floor(src_y), np.floor(src_x)
+    fy, fx = src_y - y0, src_x - x0
+    padded = np.zeros((n, 30, 30), dtype=np.float32)
+    padded[:, 1:-1, 1:-1] = images
+    index = np.arange(n)[:, None, None]
+
+    def sample(yy: np.ndarray, xx: np.ndarray) -> np.ndarray:
+        return padded[index, np.clip(yy.astype(int) + 1, 0, 29), np.clip(xx.astype(int) + 1, 0, 29)]
+
+    value = (
+        sample(y0, x0) * (1 - fy) * (1 - fx)
+        + sample(y0, x0 + 1) * (1 - fy) * fx
+        + sample(y0 + 1, x0) * fy * (1 - fx)
+        + sample(y0 + 1, x0 + 1) * fy * fx
+    )
+    return np.clip(np.rint(value), 0, 255).astype(np.uint8)
+
+
+def test_affine_rounds_like_the_plain_computation() -> None:
+    """Random rotations, scales, fractional shifts (some far off the field) and warps, over more
+    images than one chunk."""
+    from training.augment import CHUNK, elastic_fields
+
+    rng = np.random.default_rng(4)
+    n = CHUNK + 37
+    images = (rng.integers(0, 256, size=(n, 28, 28)) * (rng.random((n, 28, 28)) < 0.3)).astype(np.uint8)
+    angle, scale = rng.uniform(-40, 40, n), rng.uniform(0.5, 1.5, n)
+    dy, dx = rng.uniform(-8, 8, n), rng.uniform(-40, 40, n)
+    fields = elastic_fields(rng, n, 3.0)
+    warp = (fields[0], fields[1])
+    assert np.array_equal(affine(images, angle, scale, dy, dx, warp), plain_affine(images, angle, scale, dy, dx, warp))
+
+
+def test_copies_do_not_depend_on_the_chunk_size() -> None:
+    from training.augment import augmented_chunks
+
+    rng = np.random.default_rng(5)
+    images = rng.integers(0, 256, size=(10, 28, 28), dtype=np.uint8)
+    settings = AugmentConfig(copies=3, shift=1, rotate=10.0, scale=0.1, thickness=2, elastic=1.5)
+    whole, _ = augmented_copies(images, settings, seed=1)
+    pieces = [(part, copies.copy()) for part, copies in augmented_chunks(images, settings, seed=1, chunk=7)]
+    assert [part.start for part, _ in pieces] == [0, 7, 14, 21, 28]
+    assert np.array_equal(np.concatenate([copies for _, copies in pieces]), whole)
