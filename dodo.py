@@ -25,7 +25,7 @@ from common import config as config_module
 from common.layout import CHR_INC, UI_INC, Layout
 from common.mnist import SPLITS, local_file, resolve_dir
 from nes.tools import files as nes_files
-from pipeline import sweep
+from pipeline import memory, sweep
 from pipeline.steps import call, program, task
 
 ROOT = Path(__file__).resolve().parent
@@ -36,6 +36,7 @@ except config_module.ConfigError as error:
     sys.exit(f"error: {error}")
 LAYOUT = Layout(Path(get_var("builddir", "build") or "build"), CFG.name)
 LAYOUT.out.mkdir(parents=True, exist_ok=True)
+os.environ[memory.FOLDER_ENV] = str(LAYOUT.memory.resolve())  # where each step records its peak memory
 LAYER_COUNT = len(CFG.model.hidden) + 1
 TABLES = LAYOUT.tables(LAYER_COUNT)
 
@@ -203,9 +204,11 @@ METRIC_PARTS = {
     "manifest": LAYOUT.manifest,
     "drawn": LAYOUT.drawn,
     "rom_budget": LAYOUT.rom_budget,
-    # Written by `doit evaluate` (which then refreshes metrics.json itself). Not a file_dep:
-    # a plain `doit` must not run the slow evaluation; stale numbers are dropped by ROM hash.
+    # Not file_deps. Written by `doit evaluate` (which then refreshes metrics.json itself): a
+    # plain `doit` must not run the slow evaluation; stale numbers are dropped by ROM hash.
     "console_eval": LAYOUT.console_eval,
+    # Each step's peak memory, recorded as it runs (the metrics task, running last, reads them).
+    "memory": LAYOUT.memory,
 }
 
 
@@ -213,7 +216,7 @@ def task_metrics():
     """Gather accuracy, sizes and console speed into metrics.json and print the summary."""
     return task(
         actions=[call("export.metrics:run", LAYOUT.metrics, METRIC_PARTS)],
-        file_dep=[path for name, path in METRIC_PARTS.items() if name != "console_eval"],
+        file_dep=[path for name, path in METRIC_PARTS.items() if name not in ("console_eval", "memory")],
         targets=[str(LAYOUT.metrics)],
         clean=True,
     )

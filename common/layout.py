@@ -132,6 +132,11 @@ class Layout:
         return self.out / METRICS
 
     @property
+    def memory(self) -> Path:
+        """Each task's peak resident memory (pipeline/memory.py), for metrics.json."""
+        return self.out / "memory"
+
+    @property
     def drawn(self) -> Path:
         """The drawn evaluation (training/drawn.py): accuracy on test digits changed as people draw."""
         return self.out / DRAWN

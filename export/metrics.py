@@ -60,7 +60,26 @@ def gather(parts: dict[str, Path]) -> dict[str, Any]:
             "frames": {"mean": timing["frames_mean"], "max": timing["frames_max"]},
             "method": timing["method"],
         }
+    memory = peak_memory(parts.get("memory"))
+    if memory is not None:
+        metrics["memory"] = memory
     return metrics
+
+
+def peak_memory(folder: Path | None) -> dict[str, Any] | None:
+    """The steps' peak resident memory (pipeline/memory.py writes one file per task): the
+    largest, which task it was, and each task's, in MiB. The numbers are measurements of the
+    last run of each task, so they vary a little from run to run and machine to machine."""
+    if folder is None or not Path(folder).is_dir():
+        return None
+    peaks = {}
+    for path in sorted(Path(folder).glob("*.json")):
+        record = json.loads(path.read_text())
+        peaks[record["task"]] = round(record["peak_rss_kb"] / 1024)
+    if not peaks:
+        return None
+    largest = max(peaks, key=lambda task: peaks[task])
+    return {"peak_mib": peaks[largest], "peak_task": largest, "tasks_mib": peaks}
 
 
 def summary(metrics: dict[str, Any]) -> str:
@@ -92,6 +111,9 @@ def summary(metrics: dict[str, Any]) -> str:
     if "rom" in metrics:
         prg, chr_rom = metrics["rom"]["prg"], metrics["rom"]["chr"]
         lines.append(f"  PRG-ROM: {prg['used']} bytes used, {prg['free']} free; CHR-ROM: {chr_rom['free']} free")
+    if "memory" in metrics:
+        memory = metrics["memory"]
+        lines.append(f"  peak memory of the build: {memory['peak_mib']} MiB ({memory['peak_task']})")
     return "\n".join(lines)
 
 

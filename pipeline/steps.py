@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import importlib
 import io
+import os
 import subprocess
 import sys
 from collections.abc import Iterable, Sequence
@@ -27,6 +28,7 @@ from typing import Any
 from doit.exceptions import TaskFailed
 
 from common.errors import BuildError
+from pipeline import memory
 from pipeline.deps import code_files
 
 
@@ -36,15 +38,17 @@ class Action:
     action: Any  # what doit runs: (callable, args) or a command list
 
 
-def run_function(target: str, args: Sequence[Any]) -> TaskFailed | None:
+def run_function(target: str, args: Sequence[Any], task: Any = None) -> TaskFailed | None:
     """Import `module:function` and call it (what it returns is for other callers, not doit);
-    a BuildError becomes a one-message task failure."""
+    a BuildError becomes a one-message task failure. doit passes `task` (its name goes with the
+    memory record)."""
     module_name, _, function = target.partition(":")
     try:
         getattr(importlib.import_module(module_name), function)(*args)
     except BuildError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return TaskFailed(str(exc))
+    memory.record(getattr(task, "name", None), memory.peak_kb())
     return None
 
 
@@ -53,7 +57,7 @@ def call(target: str, *args: Any) -> Action:
     return Action(target.partition(":")[0], (run_function, [target, args]))
 
 
-def run_program(command: list[str], what: str) -> TaskFailed | None:
+def run_program(command: list[str], what: str, task: Any = None) -> TaskFailed | None:
     """Run a long program (training, console evaluation). On a terminal it owns the terminal
     (progress bars draw themselves); otherwise its output is passed on line by line."""
     try:
@@ -61,14 +65,15 @@ def run_program(command: list[str], what: str) -> TaskFailed | None:
         on_terminal = sys.stdout.isatty()
     except (io.UnsupportedOperation, AttributeError):
         on_terminal = False
-    if on_terminal:
-        returncode = subprocess.run(command, check=False).returncode
-    else:
-        with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as process:
-            assert process.stdout is not None
+    held = memory.resident_kb()  # the doit process, resident while the program runs
+    pipe = None if on_terminal else subprocess.PIPE
+    with subprocess.Popen(command, stdout=pipe, stderr=subprocess.STDOUT if pipe else None, text=True) as process:
+        if process.stdout is not None:
             for line in process.stdout:
                 sys.stdout.write(line)
-            returncode = process.wait()
+        _, status, usage = os.wait4(process.pid, 0)  # the kernel's count of the program's peak
+        process.returncode = returncode = os.waitstatus_to_exitcode(status)
+    memory.record(getattr(task, "name", None), held + usage.ru_maxrss)
     if returncode:
         return TaskFailed(f"{what} failed (exit code {returncode}); see its output above")
     return None
