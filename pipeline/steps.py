@@ -38,7 +38,7 @@ class Action:
     action: Any  # what doit runs: (callable, args) or a command list
 
 
-def run_function(target: str, args: Sequence[Any], task: Any = None) -> TaskFailed | None:
+def run_function(target: str, args: Sequence[Any], task: Any) -> TaskFailed | None:
     """Import `module:function` and call it (what it returns is for other callers, not doit);
     a BuildError becomes a one-message task failure. doit passes `task` (its name goes with the
     memory record)."""
@@ -57,7 +57,7 @@ def call(target: str, *args: Any) -> Action:
     return Action(target.partition(":")[0], (run_function, [target, args]))
 
 
-def run_program(command: list[str], what: str, task: Any = None) -> TaskFailed | None:
+def run_program(command: list[str], what: str, task: Any) -> TaskFailed | None:
     """Run a long program (training, console evaluation). On a terminal it owns the terminal
     (progress bars draw themselves); otherwise its output is passed on line by line."""
     try:

@@ -31,7 +31,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--slow", action="store_true", help="also run the slow end-to-end and full-dataset tests")
 
 
+SHARED_BUILDS = ("tiny_build", "default_build")
+"""Session builds that tests run doit on: with pytest-xdist, the tests of each run on one
+worker (`--dist loadgroup`), so the build is made once and no two doit runs share its state."""
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        shared = [name for name in SHARED_BUILDS if name in getattr(item, "fixturenames", ())]
+        if shared:
+            item.add_marker(pytest.mark.xdist_group(shared[-1]))
     if config.getoption("--slow"):
         return
     skip = pytest.mark.skip(reason="slow: run with --slow")
