@@ -236,7 +236,7 @@ def test_area_sum_matches_block_reduction(size: int, window: int | None) -> None
 
 
 def test_preprocess_does_not_depend_on_the_chunk_size(monkeypatch: pytest.MonkeyPatch) -> None:
-    from training import preprocess as module
+    from intnet import prep as module
 
     images = np.random.default_rng(11).integers(0, 256, size=(50, 28, 28), dtype=np.uint8)
     config = cfg(size=14, deskew=True, center=True)
