@@ -14,7 +14,6 @@ import numpy as np
 from intnet.golden import wrap
 from nes.tools.dbginfo import read_symbols
 
-NN_IDLE, NN_REQUEST, NN_BUSY, NN_DONE = 0, 1, 2, 3
 NTSC_CYCLES_PER_FRAME = 29780.5
 BOOT_FRAMES = 30  # reset, screen setup, and the UI drawing its first screen (2 rows a frame):
 # inferences are measured from a quiet state, so the idle-frame calibration is a real idle frame
@@ -55,6 +54,10 @@ class Console:
             )
         }
         self.spin_cycles = sym("SPIN_CYCLES")
+        # nn_state's values, as nes/src/global.inc defines them (the .dbg file carries them)
+        self.NN_IDLE, self.NN_REQUEST, self.NN_BUSY, self.NN_DONE = (
+            sym(name) for name in ("NN_IDLE", "NN_REQUEST", "NN_BUSY", "NN_DONE")
+        )
         self.input_count = self.symbols.size("nn_input")
         self.score_bytes = self.symbols.size("nn_scores") // 10
         self.nes = NES(str(self.rom))
@@ -85,13 +88,13 @@ class Console:
         if inputs.size != self.input_count:
             raise ValueError(f"{inputs.size} inputs, the cartridge takes {self.input_count}")
         self.poke(self.addr["nn_input"], inputs)
-        self.nes[self.addr["nn_state"]] = NN_REQUEST
+        self.nes[self.addr["nn_state"]] = self.NN_REQUEST
 
     def wait_done(self, max_frames: int = MAX_FRAMES) -> None:
         for _ in range(max_frames):
             self.nes.step(1)
             self.check_alive()
-            if self.nes[self.addr["nn_state"]] == NN_DONE:
+            if self.nes[self.addr["nn_state"]] == self.NN_DONE:
                 return
         raise ConsoleError(f"no answer after {max_frames} frames (nn_state={self.nes[self.addr['nn_state']]})")
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nes.tools.console import NN_DONE, Console
+from nes.tools.console import Console
 from nes.tools.screen import BAR_PIXELS, BAR_PX, BAR_PY, CANVAS_PX, CANVAS_PY, CELL, DIGIT_PX, DIGIT_PY, TILE
 from nes.tools.screen import CANVAS_SIDE as SIDE
 
@@ -78,7 +78,7 @@ class Ui:
         for frame in range(1, max_frames + 1):
             self.step(0)
             settled = self.byte("ui_dirty") == 0 and self.byte("ui_go") == 0 and self.byte("res_stage") == 0
-            answered = self.byte("nn_state") == NN_DONE and self.byte("ui_have") == 1
+            answered = self.byte("nn_state") == self.console.NN_DONE and self.byte("ui_have") == 1
             if settled and answered and shown_digit(self.frame) == self.byte("ui_winner"):
                 return frame
         raise RuntimeError("no answer on the screen")

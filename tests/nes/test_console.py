@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from intnet import golden
-from nes.tools.console import NN_DONE, NN_REQUEST, Console
+from nes.tools.console import Console
 from tests.nes.builds import NesBuild, structured_inputs
 
 
@@ -42,7 +42,7 @@ def pad_noise(build: NesBuild, frames: int) -> None:
     assert console.nes[console.addr["nn_runs"]] != runs_before  # Start presses ran inferences
     console.nes.controller = 0
     console.nes.step(2)
-    if console.nes[console.addr["nn_state"]] != NN_DONE:  # let a running inference finish
+    if console.nes[console.addr["nn_state"]] != console.NN_DONE:  # let a running inference finish
         console.wait_done()
     x = structured_inputs(3, 49, 255, seed=23)
     trace = golden.run(build.network, x)
@@ -64,6 +64,6 @@ def test_pad_noise_10000_frames(nes_small: NesBuild) -> None:
 def test_request_protocol(nes_small: NesBuild) -> None:
     console = Console(nes_small.rom)
     console.request(np.zeros(49, np.uint8))
-    assert console.nes[console.addr["nn_state"]] == NN_REQUEST
+    assert console.nes[console.addr["nn_state"]] == console.NN_REQUEST
     console.wait_done()
-    assert console.nes[console.addr["nn_state"]] == NN_DONE
+    assert console.nes[console.addr["nn_state"]] == console.NN_DONE
