@@ -23,6 +23,16 @@ PACKAGES = ("common", "intnet", "training", "export", "nes", "pipeline")
 """The project's top-level packages, bottom layer first (see README, "Code map")."""
 
 
+def project_modules(repo: Path = REPO) -> list[str]:
+    """Every module of the project's packages, by dotted name (a package by its own name)."""
+    names = []
+    for package in PACKAGES:
+        for path in sorted((repo / package).rglob("*.py")):
+            parts = path.relative_to(repo).with_suffix("").parts
+            names.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    return names
+
+
 def module_file(name: str, repo: Path = REPO) -> Path | None:
     """The file of project module `name` (a package's `__init__.py`), or None outside the project."""
     if name.split(".")[0] not in PACKAGES:

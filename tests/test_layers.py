@@ -17,20 +17,11 @@ import each other); the doit glue. dodo.py sits on top of them all."""
 HEAVY = ("numpy", "tensorflow", "keras", "cynes", "h5py", "matplotlib", "PIL")
 
 
-def project_modules() -> list[str]:
-    names = []
-    for package in deps.PACKAGES:
-        for path in sorted((ROOT / package).rglob("*.py")):
-            parts = path.relative_to(ROOT).with_suffix("").parts
-            names.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
-    return names
-
-
 def test_every_package_has_a_layer() -> None:
     assert set(LAYER) == set(deps.PACKAGES)
 
 
-@pytest.mark.parametrize("module", project_modules())
+@pytest.mark.parametrize("module", deps.project_modules())
 def test_imports_go_down_or_stay_in_the_package(module: str) -> None:
     package = module.split(".")[0]
     wrong = sorted(

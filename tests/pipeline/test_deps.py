@@ -92,24 +92,15 @@ def ast_imports(module: str) -> set[str]:
     return found - {module}
 
 
-def all_modules() -> list[str]:
-    names = []
-    for package in deps.PACKAGES:
-        for path in sorted((ROOT / package).rglob("*.py")):
-            parts = path.relative_to(ROOT).with_suffix("").parts
-            names.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
-    return names
-
-
 def test_text_scan_agrees_with_ast_on_every_project_module() -> None:
-    for module in all_modules():
+    for module in deps.project_modules():
         assert deps.imported_modules(module) == ast_imports(module), module
 
 
 def test_module_level_imports_are_all_found_by_importing() -> None:
     """Import each module for real, the project's modules forgotten before each: every project
     module that loads is in the module's derived closure."""
-    modules = all_modules()
+    modules = deps.project_modules()
     probe = (
         "import importlib, json, sys\n"
         f"packages = {deps.PACKAGES!r}\n"
