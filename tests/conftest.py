@@ -36,6 +36,7 @@ SHARED_BUILDS = ("tiny_build", "default_build")
 worker (`--dist loadgroup`), so the build is made once and no two doit runs share its state."""
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
         shared = [name for name in SHARED_BUILDS if name in getattr(item, "fixturenames", ())]
