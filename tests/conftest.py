@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import pytest
@@ -31,17 +32,27 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--slow", action="store_true", help="also run the slow end-to-end and full-dataset tests")
 
 
-SHARED_BUILDS = ("tiny_build", "default_build")
-"""Session builds that tests run doit on: with pytest-xdist, the tests of each run on one
-worker (`--dist loadgroup`), so the build is made once and no two doit runs share its state."""
+TINY_DOIT = pytest.mark.xdist_group("tiny_build")
+"""For tests that run doit on the shared tiny build (or read its dep file): under pytest-xdist
+they all run on one worker, one at a time (`--dist loadgroup`)."""
 
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     for item in items:
-        shared = [name for name in SHARED_BUILDS if name in getattr(item, "fixturenames", ())]
-        if shared:
-            item.add_marker(pytest.mark.xdist_group(shared[-1]))
+        # the default build is made by the worker that runs its tests, all of them
+        if "default_build" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("default_build"))
+
+    # Order for pytest-xdist, which hands out work in this order: the tests that build (the
+    # groups) first, so one worker starts the tiny build at once; then the tests that need no
+    # build, which keep the other workers busy meanwhile; the other users of the tiny build last.
+    def rank(item: pytest.Item) -> int:
+        if item.get_closest_marker("xdist_group"):
+            return 0
+        return 2 if "tiny_build" in getattr(item, "fixturenames", ()) else 1
+
+    items.sort(key=rank)  # stable: the order within each part stays
     if config.getoption("--slow"):
         return
     skip = pytest.mark.skip(reason="slow: run with --slow")
@@ -137,8 +148,22 @@ def build_tiny(work: Path, mnist_dir: Path) -> TinyBuild:
 
 
 @pytest.fixture(scope="session")
-def tiny_build(tmp_path_factory: pytest.TempPathFactory, mnist_dir: Path) -> TinyBuild:
-    return build_tiny(tmp_path_factory.mktemp("tiny"), mnist_dir)
+def tiny_build(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, mnist_dir: Path) -> TinyBuild:
+    """The tiny build, made once per test run. Under pytest-xdist the first worker to need it
+    builds it in the run's shared temporary folder (the others wait on a lock and reuse it);
+    the tests that run doit on it are in one xdist group, so no two doit runs share its state."""
+    if not hasattr(request.config, "workerinput"):  # one process
+        return build_tiny(tmp_path_factory.mktemp("tiny"), mnist_dir)
+    shared = tmp_path_factory.getbasetemp().parent  # this run's folder, above every worker's
+    record = shared / "tiny" / "first_run.json"
+    with (shared / "tiny.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not record.exists():
+            (shared / "tiny").mkdir(exist_ok=True)
+            built = build_tiny(shared / "tiny", mnist_dir)
+            record.write_text(json.dumps(asdict(built.first_run)))
+    work = shared / "tiny"
+    return TinyBuild(work / "tiny.yaml", work / "build", mnist_dir, DoitRun(**json.loads(record.read_text())))
 
 
 @pytest.fixture(scope="session")

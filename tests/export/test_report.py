@@ -7,7 +7,9 @@ from pathlib import Path
 
 from PIL import Image
 
-from tests.conftest import TinyBuild
+from tests.conftest import TINY_DOIT, TinyBuild
+
+pytestmark = TINY_DOIT  # runs doit on the shared tiny build (or reads its dep file)
 
 
 class PageParser(HTMLParser):

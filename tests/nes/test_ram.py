@@ -20,7 +20,7 @@ from intnet import golden
 from intnet.prep import preprocess
 from nes.tools import budget, cc65, mapfile
 from nes.tools.ui_driver import DIGITS, SELECT, START, Ui, shown_digit
-from tests.conftest import TinyBuild
+from tests.conftest import TINY_DOIT, TinyBuild
 from tests.nes.builds import LayerSpec, NesBuild, build_rom, structured_inputs
 from tests.nes.test_inference import compare
 from tests.nes.test_int4 import write_network4
@@ -251,6 +251,7 @@ def test_random_buttons_3000_frames(ui14: dict[str, NesBuild]) -> None:
     random_buttons(ui14["128-32"].rom, 3_072, seed=48)
 
 
+@TINY_DOIT
 @pytest.mark.slow
 def test_mnist_trained_default_net(tiny_build: TinyBuild) -> None:
     """The default net (196-144-32-10) trained on MNIST (tiny: 600 images, 1 epoch) through doit: the ROM

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT, TINY_OVERRIDES, TinyBuild, build_tiny, run_doit, write_config
+from tests.conftest import ROOT, TINY_DOIT, TINY_OVERRIDES, TinyBuild, build_tiny, run_doit, write_config
+
+pytestmark = TINY_DOIT  # runs doit on the shared tiny build (or reads its dep file)
 
 PIPELINE = {"dataset", "preprocess", "teacher", "train", "qat", "export", "drawn", "metrics", "nes_network", "rom"}
 

@@ -13,7 +13,9 @@ from pathlib import Path
 import pytest
 
 from pipeline import deps
-from tests.conftest import ROOT, TinyBuild
+from tests.conftest import ROOT, TINY_DOIT, TinyBuild
+
+pytestmark = TINY_DOIT  # runs doit on the shared tiny build (or reads its dep file)
 
 CODE = [*deps.PACKAGES, "dodo.py", "config.yaml"]
 

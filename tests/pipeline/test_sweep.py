@@ -11,7 +11,7 @@ import pytest
 
 from common.config import SweepConfig
 from pipeline import sweep
-from tests.conftest import ROOT, TinyBuild, run_doit, write_config
+from tests.conftest import ROOT, TINY_DOIT, TinyBuild, run_doit, write_config
 
 # --- running the builds ---
 
@@ -77,6 +77,7 @@ def test_duplicate_names_fail_through_doit(tmp_path: Path) -> None:
     assert not (tmp_path / "build" / "twin").exists()
 
 
+@TINY_DOIT
 @pytest.mark.slow
 def test_sweep_builds_compares_and_then_rebuilds_nothing(tiny_build: TinyBuild, tmp_path: Path) -> None:
     """Two tiny configs (the session's tiny build and a smaller one) through `doit sweep`, twice."""
