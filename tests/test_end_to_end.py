@@ -31,6 +31,11 @@ def test_default_build_writes_metrics(default_build: Path) -> None:
     assert metrics["accuracy"]["float"] > 0.95
     assert metrics["accuracy"]["teacher"] > 0.98  # the distillation CNN, trained first
     assert set(metrics["drawn"]["variants"]) == {"offset", "small", "large", "thin", "thick", "mixed"}
+    # Every step recorded its peak memory; a cold build fits 2.5 GB (measured ~1.7 GB, in the teacher).
+    memory = metrics["memory"]
+    assert {"dataset", "preprocess", "teacher", "train", "qat", "export", "drawn", "rom"} <= set(memory["tasks_mib"])
+    assert memory["peak_mib"] == max(memory["tasks_mib"].values()) <= 2560
+    assert memory["tasks_mib"]["preprocess"] < 1024  # the augmented copies are made a chunk at a time
 
 
 def test_default_rebuild_does_nothing(default_build: Path, mnist_dir: Path) -> None:
