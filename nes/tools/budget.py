@@ -49,6 +49,8 @@ def support(manifest: dict) -> tuple[bool, str]:
         )
     if inp["shift"] != 0:
         return False, f"input shift {inp['shift']}: not produced by levels <= 3"
+    if inp.get("normalize") is not None:
+        return False, f"normalize {inp['normalize']}: the console does not mirror size normalisation yet"
     ram = ram_layout(manifest, canvas=True)
     if ram.over:
         hidden = [layer["outputs"] for layer in manifest["layers"][:-1]]
