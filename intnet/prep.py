@@ -125,8 +125,11 @@ def normalize_size(images: np.ndarray, box: int) -> np.ndarray:
     sampling commutes with the per-pixel level map, so only the bounding box depends on the
     order (it is that of the cells of level > 0). Before deskew, as MNIST did it (its digits were
     fitted to 20x20 slanted as written, then centred), so MNIST's own digits, whose level box is
-    20 pixels long, come out only moved, and the 6502 takes the box from the canvas itself.
-    Centring by mass, which follows, then undoes the box's placement."""
+    20 pixels long, come out only moved; deskew then sees digits of one size, and the 6502 takes
+    the box from the canvas itself in one pass (after deskew it would need the sheared image's
+    box: one more pass, and shifts inside the index maps). The price: a digit slanted so far that
+    its box is wider than tall is fitted by its width, a little smaller than upright. Centring
+    by mass, when on, then moves the digit from the box's placement to its mass's."""
     n, height, width = images.shape
     ink = images > 0
     rows, cols = ink.any(axis=2), ink.any(axis=1)
