@@ -24,6 +24,9 @@ PRG_RESERVED = 8192
 """PRG kept for code, multiply tables and the UI: the weight tables get the rest. The link
 checks the exact budget; this early check stops a hopeless model before training it."""
 MNIST_SIZE = 28
+NORMALIZE_MIN = 8
+"""Smallest `preprocess.normalize` box: nearest-neighbour sampling that shrinks a 28-pixel digit by
+more than 3.5 would drop most of its strokes."""
 NUM_CLASSES = 10
 
 
@@ -57,6 +60,11 @@ class PreprocessConfig(_Strict):
         default=None,
         description="side of the centred square of the 28x28 field the area sums cover (null: all 28)",
     )
+    normalize: Annotated[int, Field(ge=NORMALIZE_MIN, le=MNIST_SIZE)] | None = Field(
+        default=None,
+        description="size normalisation: scale the ink's bounding box, aspect kept, to fit a normalize x "
+        "normalize box in the middle of the field before deskew and centring, as MNIST did with 20 (null: off)",
+    )
 
     @property
     def window_side(self) -> int:
@@ -84,6 +92,8 @@ class PreprocessConfig(_Strict):
         if self.resize == "bilinear":
             if self.window is not None:
                 raise ValueError("window needs resize 'area' (the bilinear resize always covers the whole field)")
+            if self.normalize is not None:
+                raise ValueError("normalize needs resize 'area' (the bilinear origin preset has no size normalisation)")
             return self
         if (2 * self.window_side) % self.size:
             raise ValueError(

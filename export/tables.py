@@ -75,6 +75,7 @@ def build_manifest(cfg: Config, network: golden.IntNetwork, reports: list[LayerR
             "resize": cfg.preprocess.resize,
             "deskew": cfg.preprocess.deskew,
             "center": cfg.preprocess.center,
+            "normalize": cfg.preprocess.normalize,
             "window": cfg.preprocess.window_side,
             "window_start": cfg.preprocess.window_start,
             "half_pixels": cfg.preprocess.half_pixels,

@@ -6,17 +6,21 @@ mirror bit for bit (only `bilinear_resize`, kept for the origin preset, is not):
 
 1. `to_levels`: each 0..255 pixel becomes one of `levels` grey levels 0..levels-1, the
    values a canvas cell on the NES can hold: `(p * (levels - 1) + 127) // 255`.
-2. `deskew` (optional): shear each row sideways so that the digit stands upright, the
+2. `normalize_size` (optional, `normalize: B`): scale the bounding box of the ink (the cells of
+   level > 0) by nearest-neighbour index maps so that its longer side becomes B pixels, the
+   aspect kept, in a box centred on the field, as MNIST fitted its digits in 20x20
+   (see its docstring for the exact maps).
+3. `deskew` (optional): shear each row sideways so that the digit stands upright, the
    slope taken from the second moments of its mass, in 1/256 fixed point.
-3. `center_by_mass` (optional): translate the level image so that its centre of mass lands
+4. `center_by_mass` (optional): translate the level image so that its centre of mass lands
    on the middle of the 28x28 field, as MNIST itself was centred:
    `d = floor((14 * M - S) / M)` with `M` the total mass and `S` the mass-weighted index.
-4. `area_sum`: sum each `f x f` block of the centred `window` square (`f = window / size`,
+5. `area_sum`: sum each `f x f` block of the centred `window` square (`f = window / size`,
    the window 28 unless configured): an exact area average times `f*f`. A window smaller
    than the field crops the margin that holds no ink once the digit is centred, so the digit
    spans more inputs. Blocks of 1.5 pixels (and other odd multiples of half a pixel) sum
    quarter-pixel squares instead: exact area averages times `(2f)^2`.
-5. `scale_to_byte`: if the largest possible sum exceeds 255, shift it right by the fewest
+6. `scale_to_byte`: if the largest possible sum exceeds 255, shift it right by the fewest
    bits that make it fit a byte (`input_shift`).
 
 The network sees `input / input_max` as its float input; `input_max` is part of the
@@ -90,6 +94,54 @@ def _moments(images: np.ndarray) -> _Moments:
         col_mass = wide.sum(axis=1)
     per_row = per_row.reshape(n, height, 2)
     return _Moments(per_row[:, :, 0], col_mass, per_row[:, :, 1])
+
+
+def _axis_maps(ink: np.ndarray, extent: np.ndarray, scaled: np.ndarray) -> np.ndarray:
+    """Per image and output index j (n, side): the source index `lo + ((2*(j - start) + 1) * n) //
+    (2 * n')` for `start <= j < start + n'` (`start = (side - n') // 2`), -1 elsewhere; `ink` (n, side)
+    says which rows (or columns) hold ink, `extent` is n, `scaled` n'."""
+    side = ink.shape[1]
+    lo = ink.argmax(axis=1)
+    start = (side - scaled) // 2
+    j = np.arange(side)[None, :] - start[:, None]
+    inside = (j >= 0) & (j < scaled[:, None])
+    source = lo[:, None] + ((2 * j + 1) * extent[:, None]) // (2 * scaled[:, None])
+    return np.where(inside, source, -1)
+
+
+def normalize_size(images: np.ndarray, box: int) -> np.ndarray:
+    """Scale each image's ink to fit a `box` x `box` square in the middle of the field, the aspect
+    ratio kept, by nearest-neighbour sampling (up or down), as MNIST fitted its digits in 20x20.
+
+    The ink's bounding box (rows y0..y1, columns x0..x1 holding a non-zero value) is h = y1-y0+1
+    rows by w = x1-x0+1 columns; with L = max(h, w) its sides become
+    `h' = max(1, (h*box + L//2) // L)` and `w'` likewise (the longer one exactly `box`), placed
+    from row `Y0 = (28 - h') // 2` and column `X0 = (28 - w') // 2`. Output pixel (Y, X) inside that
+    box takes the input pixel of row `y0 + ((2*(Y-Y0) + 1) * h) // (2*h')` and column
+    `x0 + ((2*(X-X0) + 1) * w) // (2*w')` (the source pixel under its centre), every other pixel
+    is 0. A box of the same size maps each pixel to itself: the ink is only moved. Blank images stay.
+
+    Why here, after the grey levels and before deskew: the console only holds the levels, and
+    sampling commutes with the per-pixel level map, so only the bounding box depends on the
+    order (it is that of the cells of level > 0). Before deskew, as MNIST did it (its digits were
+    fitted to 20x20 slanted as written, then centred), so MNIST's own digits, whose level box is
+    20 pixels long, come out only moved; deskew then sees digits of one size, and the 6502 takes
+    the box from the canvas itself in one pass (after deskew it would need the sheared image's
+    box: one more pass, and shifts inside the index maps). The price: a digit slanted so far that
+    its box is wider than tall is fitted by its width, a little smaller than upright. Centring
+    by mass, when on, then moves the digit from the box's placement to its mass's."""
+    n, height, width = images.shape
+    ink = images > 0
+    rows, cols = ink.any(axis=2), ink.any(axis=1)
+    h = height - rows.argmax(axis=1) - rows[:, ::-1].argmax(axis=1)
+    w = width - cols.argmax(axis=1) - cols[:, ::-1].argmax(axis=1)
+    longer = np.maximum(h, w)
+    row_map = _axis_maps(rows, h, np.maximum(1, (h * box + longer // 2) // longer))
+    col_map = _axis_maps(cols, w, np.maximum(1, (w * box + longer // 2) // longer))
+    # (A blank image has no box: its maps come out of a 28x28 one, and it gathers only zeros.)
+    keep = (row_map[:, :, None] >= 0) & (col_map[:, None, :] >= 0)
+    picks = np.arange(n)[:, None, None], np.maximum(row_map, 0)[:, :, None], np.maximum(col_map, 0)[:, None, :]
+    return np.where(keep, images[picks], 0).astype(images.dtype)
 
 
 def center_shifts(images: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -244,6 +296,8 @@ def _preprocess_chunk(images: np.ndarray, cfg: PreprocessConfig) -> np.ndarray:
     if cfg.resize == "bilinear":
         return bilinear_resize(images, cfg.size).reshape(n, cfg.size * cfg.size)
     levels = to_levels(images, cfg.levels)
+    if cfg.normalize is not None:
+        levels = normalize_size(levels, cfg.normalize)
     if cfg.deskew:
         levels = deskew(levels)
     if cfg.center:

@@ -46,7 +46,7 @@ def example_indices(labels: np.ndarray) -> np.ndarray:
 def check_preprocess(manifest: dict[str, Any], cfg: PreprocessConfig) -> None:
     """Fail if the exported network was trained on other preprocessing than `cfg` says."""
     trained = manifest.get("input", {})
-    expected = {key: getattr(cfg, key) for key in ("size", "levels", "resize", "deskew", "center")}
+    expected = {key: getattr(cfg, key) for key in ("size", "levels", "resize", "deskew", "center", "normalize")}
     expected["window"] = cfg.window_side
     differ = [key for key, value in expected.items() if trained.get(key) != value]
     if differ:

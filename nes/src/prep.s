@@ -1,5 +1,5 @@
 ; prep.s: the drawing canvas -> nn_input, bit for bit like training/preprocess.preprocess:
-;   canvas (28x28 grey levels) -> [deskew] -> [center by mass] -> area sums -> nn_input
+;   canvas (28x28 grey levels) -> [normalise size] -> [deskew] -> [center by mass] -> area sums
 ; The area sums cover the centred PP_WINDOW x PP_WINDOW cells starting at canvas row and column
 ; PP_WINDOW_START (the whole canvas unless a window is set), in PP_SIZE x PP_SIZE blocks of
 ; PP_BLOCK cells a side, or with PP_HALF of PP_BLOCK half cells (an odd number: 3 = 1.5 cells).
@@ -15,9 +15,19 @@
 ; moves source cell (y, x') to (y, x' - s(y)), centring then moves it by (dy, dx). Both are
 ; bijections on the cells they keep, so every pass walks the canvas once, maps each non-zero
 ; cell forward and drops it when a step would move it off the 28x28 field (zero fill):
+;   pass 0 (normalise only): the ink's bounding box -> the two index maps' constants
 ;   pass 1 (deskew only): moments of the canvas      -> slope A -> row shifts s(y)
 ;   pass 2 (center only): moments of the deskewed image -> dy, dx
 ;   pass 3:               area sums of the mapped cells -> nn_input
+;
+; Size normalisation (preprocess.normalize_size, PP_NORMALIZE = the box B, 0: off) pulls instead:
+; with the ink's box h x w cells from (y0, x0) and L = max(h, w), the normalised image has
+; h' = max(1, (h*B + L//2) // L) rows from Y0 = (28 - h') // 2 (w', X0 likewise), and its cell
+; (Y, X) in that box is canvas cell (y0 + ((2(Y-Y0)+1)*h) // (2h'), x0 + ((2(X-X0)+1)*w) // (2w')),
+; every other cell 0. So the passes walk the normalised image, not the canvas: rows Y0..Y0+h'-1
+; and in each the columns X0..X0+w'-1, reading the canvas through the two maps. A map is walked
+; as a quotient and remainder that move on by 2h (2w) per step (nm_advance): the row map as the
+; scan goes down, the column map once per scan into a table (nm_map) that the cells look up.
 ;
 ; Deskew (preprocess.skew_slopes / deskew): with M, Sy, Sx, Syy, Sxy the moments,
 ;   Vxy = M*Sxy - Sx*Sy, Vyy = M*Syy - Sy^2 (up to 32 bits; 48-bit arithmetic here)
@@ -63,6 +73,17 @@ pp_r:     .res 1                ; row mass
 pp_rx:    .res 2                ; row sum of v*x
 pp_q:     .res 2                ; quotient being built
 pp_cnt:   .res 1
+.if ::PP_NORMALIZE
+; size normalisation, per axis: index 0 rows, 1 columns
+nm_lo:    .res 2        ; the ink's first row / column on the canvas (nm_lo $FF: blank canvas)
+nm_n:     .res 2        ; the ink's extent n: h rows, w columns
+nm_d:     .res 2        ; 2n', twice the normalised extent (the map's divisor)
+nm_start: .res 2        ; the normalised box's first row / column
+nm_end:   .res 2        ; ... and the one after it
+nm_q:     .res 2        ; the map being walked: canvas row / column ...
+nm_r:     .res 2        ; ... and remainder, 0 <= r < nm_d
+pp_xd:    .res 1        ; the normalised column of the cell being added
+.endif
 ; moments, 32-bit little-endian (24 bits are used at most)
 pp_m:     .res 4
 pp_sy:    .res 4
@@ -83,6 +104,14 @@ big_d:    .res BIG
 big_v:    .res BIG
 big_w:    .res BIG
 big_s:    .res BIG
+.if ::PP_NORMALIZE
+; The column map nm_map[X]: the canvas column of normalised column X (the box's columns only),
+; made by each scan in the wide temporaries, which no scan uses, and four bytes more.
+nm_map = big_d
+nm_tail:  .res CANVAS_SIDE - 4*BIG
+.assert nm_tail = big_d + 4*BIG, error, "nm_map must be 28 bytes in a row"
+.assert rowbuf + PP_SIZE <= nm_map, error, "rowbuf and nm_map must not overlap"
+.endif
 ; The area-sum pass no longer needs the wide temporaries of the deskew and centring maths: its
 ; row sums by block column (one byte each) share their bytes.
 rowbuf = big_p
@@ -171,6 +200,9 @@ clear_shift:
   sta pp_dy
   sta pp_slope
   sta pp_slope+1
+.if ::PP_NORMALIZE
+  jsr normalize
+.endif
 .if ::PP_DESKEW
   jsr moments
   jsr slope
@@ -221,7 +253,36 @@ clear:
   sta pp_ptr+1
   lda #0
   sta pp_y
+.if ::PP_NORMALIZE
+  ldy nm_start+1        ; the column map, nm_map[X] for the box's columns (again each pass:
+  cpy nm_end+1          ; its bytes are the wide temporaries'); none for a blank canvas
+  beq row
+  ldx #1
+  jsr nm_first
+map_column:
+  lda nm_q+1
+  sta nm_map,y
+  jsr nm_next
+  iny
+  cpy nm_end+1
+  bne map_column
+.endif
 row:
+.if ::PP_NORMALIZE
+  lda pp_y              ; rows outside the normalised box are blank (all of them when empty)
+  cmp nm_end
+  bcs outside
+  cmp nm_start
+  bcs inside
+outside:
+  jmp skip_row
+inside:
+  bne :+
+  ldx #0                ; the box's first row: the row map starts
+  jsr nm_first
+: lda nm_q              ; the row map's canvas row
+  jsr row_pointer
+.endif
   lda pp_y
   clc
   adc pp_dy
@@ -250,12 +311,31 @@ on_window:
   sta pp_r
   sta pp_rx
   sta pp_rx+1
+.if ::PP_NORMALIZE
+  ldx nm_start+1        ; X: the normalised column
+  jmp cell
+next_cell:              ; (a cell with ink used X)
+  ldx pp_xd
+step_cell:
+  inx
+  cpx nm_end+1
+  bne cell
+  jmp row_done
+cell:
+  ldy nm_map,x          ; its canvas column
+  lda (pp_ptr),y
+  beq step_cell
+  stx pp_xd
+  sta pp_v
+  txa
+.else
   ldy #0
 cell:
   lda (pp_ptr),y
   beq next_cell
   sta pp_v
   tya
+.endif
   clc
   adc pp_negs           ; deskewed x = x' - s(y): -28..55, off the field when >= 28 unsigned
   cmp #CANVAS_SIDE
@@ -313,11 +393,15 @@ split_col:              ; the cell straddles two block columns: one half cell ea
   adc rowbuf,x
   sta rowbuf,x
   sta pp_r
+.if ::PP_NORMALIZE
+  jmp next_cell
+.else
 next_cell:
   iny
   cpy #CANVAS_SIDE
   beq row_done
   jmp cell
+.endif
 row_done:
   bit pp_mode
   bpl moments_row
@@ -330,13 +414,20 @@ moments_row:
   beq next_row
   jsr row_moments
 next_row:
+.if ::PP_NORMALIZE
+  ldx #0                ; the row map moves on (also past the box's last row: harmless)
+  jsr nm_next
+skip_row:
+.else
   lda pp_ptr
   clc
   adc #CANVAS_SIDE
   sta pp_ptr
   bcc :+
   inc pp_ptr+1
-: inc pp_y
+:
+.endif
+  inc pp_y
   lda pp_y
   cmp #CANVAS_SIDE
   beq done
@@ -755,6 +846,158 @@ mass:
   sta pp_dx
   rts
 .endproc
+
+.if ::PP_NORMALIZE
+;;
+; Pass 0: the ink's bounding box (nm_lo, nm_n), then per axis n' and the maps' constants
+; nm_d = 2n', nm_start, nm_end. A blank canvas gets an empty box (no row is scanned).
+.proc normalize
+  lda #$FF
+  sta nm_lo             ; first inked row: none yet
+  sta nm_lo+1           ; first inked column
+  lda #0
+  sta nm_n+1            ; last inked column (nm_n holds the last row and column until "extent")
+  sta nm_end            ; a blank canvas keeps an empty box: no row or column is scanned
+  sta nm_start+1
+  sta nm_end+1
+  tax                   ; X: the canvas row
+row:
+  txa
+  jsr row_pointer
+  ldy #0
+cell:
+  lda (pp_ptr),y
+  beq next_cell
+  cpy nm_lo+1
+  bcs :+
+  sty nm_lo+1
+: cpy nm_n+1
+  bcc :+
+  sty nm_n+1
+: stx nm_n              ; the last inked row so far
+  bit nm_lo
+  bpl next_cell
+  stx nm_lo
+next_cell:
+  iny
+  cpy #CANVAS_SIDE
+  bne cell
+  inx
+  cpx #CANVAS_SIDE
+  bne row
+  bit nm_lo
+  bpl ink
+  rts
+ink:
+  ldx #1
+extent:                 ; n = last - first + 1
+  lda nm_n,x
+  sec
+  sbc nm_lo,x
+  sta nm_n,x
+  inc nm_n,x
+  dex
+  bpl extent
+  lda nm_n              ; pp_v = L = max(h, w)
+  cmp nm_n+1
+  bcs :+
+  lda nm_n+1
+: sta pp_v
+  ldx #1
+axis:                   ; n' = (n*B + L//2) // L: L//2 plus n times B, every whole L counted
+  lda pp_v
+  sta nm_d,x
+  lsr a
+  sta nm_r,x
+  lda #0
+  sta nm_q,x
+  ldy nm_n,x
+scale:
+  lda #PP_NORMALIZE
+  jsr nm_advance
+  dey
+  bne scale
+  ldy nm_q,x            ; Y = n' = max(1, quotient)
+  bne :+
+  iny
+: tya
+  asl a                 ; (carry clear: n' <= 28)
+  sta nm_d,x
+  eor #$FF              ; start = (28 - n') // 2 = (56 - 2n') >> 2
+  adc #CANVAS_SIDE*2+1
+  lsr a
+  lsr a
+  sta nm_start,x
+  tya                   ; end = start + n'
+  clc
+  adc nm_start,x
+  sta nm_end,x
+  dex
+  bpl axis
+  rts
+.endproc
+
+;;
+; pp_ptr = canvas + 28 * A (A < 28). Keeps X and Y.
+.proc row_pointer
+  sta pp_ptr+1
+  asl a
+  asl a
+  asl a
+  sec
+  sbc pp_ptr+1          ; 7A
+  asl a
+  sta pp_ptr
+  lda #0
+  rol a
+  asl pp_ptr
+  rol a                 ; 28A: A high, pp_ptr low; carry clear
+  sta pp_ptr+1
+  lda pp_ptr
+  adc #<canvas
+  sta pp_ptr
+  lda pp_ptr+1
+  adc #>canvas
+  sta pp_ptr+1
+  rts
+.endproc
+
+;;
+; The index map of axis X (0 rows, 1 columns) at the box's first row / column: the canvas
+; index q = lo + n // 2n' and the remainder r = n mod 2n'.
+.proc nm_first
+  lda nm_lo,x
+  sta nm_q,x
+  lda #0
+  sta nm_r,x
+  lda nm_n,x
+  jmp nm_advance
+.endproc
+
+;;
+; The index map of axis X one row / column on: the numerator grows by 2n.
+.proc nm_next
+  lda nm_n,x
+  asl a
+  ; fall through
+.endproc
+
+;;
+; nm_r,x += A, then every whole nm_d,x in it moves nm_q,x on by one (A + nm_r,x < 256).
+.proc nm_advance
+  clc
+  adc nm_r,x
+loop:
+  cmp nm_d,x
+  bcc done
+  sbc nm_d,x
+  inc nm_q,x
+  bne loop              ; always: q > 0 after the increment
+done:
+  sta nm_r,x
+  rts
+.endproc
+.endif
 
 .segment "RODATA"
 ; window_blocks 0, S: per canvas row or column P, the first block it falls in times S, OUTSIDE

@@ -8,7 +8,7 @@ exactly that many bytes in BSS and STACKBSS, so the accounting can neither drop 
 when it fits nor let a ROM link with a wrong estimate.
 
 `support`: whether the canvas UI can mirror a network's preprocessing (and fits RAM), and why
-not. gen_ui.py writes the answer into ui.inc; gen_network.py reserves UI_PRG when it does.
+not. gen_ui.py writes the answer into ui.inc; gen_network.py reserves `ui_prg` bytes of PRG for it.
 """
 
 from __future__ import annotations
@@ -29,7 +29,16 @@ STACK_RESERVE = 0x200 - STACK_AREA.start - STACK_RAM  # the rest of the stack pa
 # Fixed BSS bytes of the hand-written sources (the link-time .assert in ui.s proves the sum):
 SYSTEM_BSS = 96 + 6 + 27  # nmi.s vram_buf, main.s timing and heartbeat, ui.s tile rows and result
 CANVAS_BSS = CANVAS_CELLS + 121  # prep.s (only with the canvas): canvas + preprocessing variables
+NORMALIZE_BSS = 19  # prep.s's size normalisation (only with the canvas and input.normalize): nm_*, pp_xd
 UI_PRG = 4096  # ui.s + prep.s code and data (measured ~3 KiB), reserved by gen_network
+NORMALIZE_PRG = 320  # prep.s's size normalisation (only with input.normalize; measured 313 bytes), reserved too
+
+
+def ui_prg(manifest: dict) -> int:
+    """PRG bytes gen_network reserves for the drawing UI: 0 without the canvas (`support`)."""
+    if not support(manifest)[0]:
+        return 0
+    return UI_PRG + NORMALIZE_PRG * (manifest["input"].get("normalize") is not None)
 
 
 def support(manifest: dict) -> tuple[bool, str]:
@@ -49,6 +58,8 @@ def support(manifest: dict) -> tuple[bool, str]:
         )
     if inp["shift"] != 0:
         return False, f"input shift {inp['shift']}: not produced by levels <= 3"
+    if inp.get("normalize") is not None and not 1 <= inp["normalize"] <= CANVAS_SIDE:
+        return False, f"normalize {inp['normalize']}: the box must lie on the {CANVAS_SIDE}x{CANVAS_SIDE} canvas"
     ram = ram_layout(manifest, canvas=True)
     if ram.over:
         hidden = [layer["outputs"] for layer in manifest["layers"][:-1]]
@@ -85,10 +96,10 @@ class RamLayout:
 def ram_layout(manifest: dict, canvas: bool) -> RamLayout:
     """The RAM the ROM takes for this network, with (`canvas`) or without the drawing canvas.
 
-    BSS: SYSTEM_BSS, CANVAS_BSS (with the canvas), nn_input (input.count), the activation
-    buffers that are not in the stack page, nn_scores (10 x the last layer's accumulator bytes)
-    and nn_digit. The activation buffers are placed so that the stack page takes as many bytes
-    as it can."""
+    BSS: SYSTEM_BSS, CANVAS_BSS (with the canvas; NORMALIZE_BSS more with its size
+    normalisation), nn_input (input.count), the activation buffers that are not in the stack
+    page, nn_scores (10 x the last layer's accumulator bytes) and nn_digit. The activation
+    buffers are placed so that the stack page takes as many bytes as it can."""
     layers = manifest.get("layers", [])
     hidden = [layer["outputs"] for layer in layers[:-1]]
     act0 = max(hidden[0::2], default=0)
@@ -98,6 +109,7 @@ def ram_layout(manifest: dict, canvas: bool) -> RamLayout:
     options = [(True, True), (act0 >= act1, act0 < act1), (act0 < act1, act0 >= act1), (False, False)]
     in_stack = next(o for o in options if o[0] * act0 + o[1] * act1 <= STACK_RAM)
     stack = in_stack[0] * act0 + in_stack[1] * act1
-    bss = SYSTEM_BSS + CANVAS_BSS * canvas + manifest["input"]["count"] + act0 + act1 - stack + 10 * score_bytes + 1
+    canvas_bss = CANVAS_BSS + NORMALIZE_BSS * (manifest["input"].get("normalize") is not None)
+    bss = SYSTEM_BSS + canvas_bss * canvas + manifest["input"]["count"] + act0 + act1 - stack + 10 * score_bytes + 1
     segments = tuple("STACKBSS" if s else "BSS" for s in in_stack)
     return RamLayout(act0, act1, segments, bss, stack)

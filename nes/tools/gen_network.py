@@ -26,7 +26,7 @@ from string import Template
 
 from common.fsutil import write_bytes, write_text
 from common.layout import NETWORK_INC, NETWORK_S, rom_weights_name
-from nes.tools.budget import UI_PRG, ram_layout, support
+from nes.tools.budget import ram_layout, ui_prg
 from nes.tools.files import ASM_TEMPLATE, INC_TEMPLATE, network_outputs
 from nes.tools.plan import (
     CHUNK,
@@ -87,7 +87,7 @@ def generate(
     manifest = json.loads(manifest_path.read_text())
     plans, tile_max = layer_plans(manifest, manifest_path.parent, zp_budget)
 
-    reserved = UI_PRG if support(manifest)[0] else 0  # the drawing UI's code and data
+    reserved = ui_prg(manifest)  # the drawing UI's code and data
     ram = ram_layout(manifest, canvas=bool(reserved))  # the activation buffers' sizes and places
     input_max = int(manifest["input"]["max"])
     if multipliers is None:

@@ -4,8 +4,8 @@ manifest's "input" section) and the UI settings (the config's `ui:` section) for
     python -m nes.tools.gen_ui MANIFEST OUTDIR UI_JSON
 
 UI_JSON is the `ui` section as JSON (dodo passes `CFG.ui.model_dump()`), so the task reruns
-exactly when one of those settings changes. Nothing is retyped: size, levels, deskew, center
-and shift come from the manifest the network was exported with, the layout from screen.py.
+exactly when one of those settings changes. Nothing is retyped: size, levels, normalize, deskew,
+center and shift come from the manifest the network was exported with, the layout from screen.py.
 
 When the console cannot mirror the config's preprocessing with its canvas (resize bilinear,
 levels > 3, an input shift, or no room in RAM/PRG: budget.support), ui.inc says UI_ENABLED = 0:
@@ -88,6 +88,7 @@ def render(manifest: dict, ui: dict, source: str) -> tuple[str, str]:
         f"PP_LEVELS = {levels}            ; grey levels per canvas cell (values 0..PP_LEVELS-1)",
         f"PP_DESKEW = {int(bool(inp.get('deskew', False)))}",
         f"PP_CENTER = {int(bool(inp.get('center', False)))}",
+        f"PP_NORMALIZE = {inp.get('normalize') or 0}         ; size normalisation box (0: off)",
         f"UI_REPEAT_DELAY = {ui['repeat_delay']}     ; frames before a held direction repeats",
         f"UI_REPEAT_RATE = {ui['repeat_rate']}       ; frames between repeated moves",
         f"UI_CLASSIFY_AFTER = {ui['classify_after']}   ; quiet frames after a change -> classify",

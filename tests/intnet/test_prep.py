@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -14,6 +16,7 @@ from intnet.prep import (
     deskew,
     input_max,
     input_shift,
+    normalize_size,
     preprocess,
     skew_slopes,
     to_levels,
@@ -243,3 +246,112 @@ def test_preprocess_does_not_depend_on_the_chunk_size(monkeypatch: pytest.Monkey
     whole = preprocess(images, config)
     monkeypatch.setattr(module, "CHUNK", 7)
     assert np.array_equal(preprocess(images, config), whole)
+
+
+def reference_normalize(image: np.ndarray, box: int) -> np.ndarray:
+    """`normalize_size`'s docstring, pixel by pixel in plain Python."""
+    ys, xs = np.nonzero(image)
+    if len(ys) == 0:
+        return image.copy()
+    y0, x0 = int(ys.min()), int(xs.min())
+    h, w = int(ys.max()) - y0 + 1, int(xs.max()) - x0 + 1
+    longer = max(h, w)
+    h2, w2 = max(1, (h * box + longer // 2) // longer), max(1, (w * box + longer // 2) // longer)
+    top, left = (28 - h2) // 2, (28 - w2) // 2
+    out = np.zeros_like(image)
+    for yy in range(top, top + h2):
+        for xx in range(left, left + w2):
+            out[yy, xx] = image[y0 + (2 * (yy - top) + 1) * h // (2 * h2), x0 + (2 * (xx - left) + 1) * w // (2 * w2)]
+    return out
+
+
+@pytest.mark.parametrize("box", [8, 13, 20, 28])
+def test_normalize_matches_the_per_pixel_definition(box: int) -> None:
+    images = random_digits(40, 12)
+    rng = np.random.default_rng(13)
+    for k in range(1, 40, 3):  # small blobs too: boxes of a few pixels, scaled up the most
+        images[k] = 0
+        y, x, h, w = rng.integers(0, 28), rng.integers(0, 28), rng.integers(1, 6), rng.integers(1, 9)
+        images[k, y : y + h, x : x + w] = rng.integers(0, 3, (28, 28))[y : y + h, x : x + w] | 1
+    expected = np.array([reference_normalize(image, box) for image in images])
+    assert np.array_equal(normalize_size(images, box), expected)
+
+
+def ink_box(image: np.ndarray) -> tuple[int, int, int, int]:
+    """(top, left, height, width) of the non-zero pixels."""
+    ys, xs = np.nonzero(image)
+    return int(ys.min()), int(xs.min()), int(np.ptp(ys)) + 1, int(np.ptp(xs)) + 1
+
+
+@pytest.mark.parametrize(
+    ("height", "width", "box", "scaled"),
+    [(10, 5, 20, (20, 10)), (28, 28, 20, (20, 20)), (3, 28, 20, (2, 20)), (28, 1, 20, (20, 1)), (1, 1, 20, (20, 20)),
+     (7, 4, 20, (20, 11)), (1, 28, 8, (1, 8)), (20, 13, 20, (20, 13))],
+)
+def test_normalize_fits_a_solid_block_in_the_middle_aspect_kept(
+    height: int, width: int, box: int, scaled: tuple[int, int]
+) -> None:
+    """A solid block comes out solid: its longer side `box`, the other rounded to the same scale
+    (half up, at least 1), placed from (28 - side) // 2 on each axis."""
+    image = np.zeros((1, 28, 28), dtype=np.uint8)
+    image[0, 28 - height :, :width] = 2  # in the bottom-left corner
+    out = normalize_size(image, box)[0]
+    top, left, h, w = ink_box(out)
+    assert (h, w) == scaled and max(h, w) == box
+    assert (top, left) == ((28 - h) // 2, (28 - w) // 2)
+    assert out[top : top + h, left : left + w].min() == 2 and out.sum() == 2 * h * w
+
+
+def test_normalize_doubles_each_pixel_of_a_half_size_box() -> None:
+    rng = np.random.default_rng(14)
+    image = np.zeros((1, 28, 28), dtype=np.uint8)
+    patch = rng.integers(0, 3, (10, 7)).astype(np.uint8)
+    patch[0, 0] = patch[-1, -1] = 2  # the patch's corners are inked: its box is 10x7
+    image[0, 3:13, 15:22] = patch
+    out = normalize_size(image, 20)[0]
+    assert np.array_equal(out[4:24, 7:21], patch.repeat(2, axis=0).repeat(2, axis=1))
+    assert out.sum() == 4 * patch.sum()
+
+
+def test_normalize_leaves_a_blank_image_and_is_off_by_default() -> None:
+    blank = np.zeros((2, 28, 28), dtype=np.uint8)
+    assert np.array_equal(normalize_size(blank, 20), blank)
+    assert cfg().normalize is None
+
+
+def test_normalize_option_is_validated() -> None:
+    from pydantic import ValidationError
+
+    assert PreprocessConfig(size=14, resize="area", levels=3, deskew=True, center=True, normalize=20).normalize == 20
+    for bad in (7, 29, 0):
+        with pytest.raises(ValidationError):
+            PreprocessConfig(size=14, resize="area", levels=3, deskew=True, center=True, normalize=bad)
+    with pytest.raises(ValidationError, match="normalize needs resize 'area'"):
+        PreprocessConfig(size=28, resize="bilinear", levels=256, deskew=False, center=False, normalize=20)
+
+
+@pytest.fixture(scope="module")
+def mnist_train(mnist_dir: Path) -> np.ndarray:
+    from training.dataset import load_split
+
+    return load_split(mnist_dir, "train", allow_download=False, mirrors=[])[0][:6000]
+
+
+def test_normalize_on_mnist_digits(mnist_train: np.ndarray) -> None:
+    """MNIST fitted its digits in 20x20: at 3 levels nearly all keep a 20-pixel box, which
+    normalize 20 only moves, so with centring (no deskew) the network input does not change;
+    normalising twice gives what normalising once does."""
+    levels = to_levels(mnist_train, 3)
+    boxes = np.array([ink_box(image) for image in levels])
+    longer = boxes[:, 2:].max(axis=1)
+    assert (longer == 20).mean() > 0.99 and longer.max() == 20
+    once = normalize_size(levels, 20)
+    fits = longer == 20
+    for image, out, (top, left, h, w) in zip(levels[fits][:500], once[fits][:500], boxes[fits][:500], strict=True):
+        t, lf = (28 - h) // 2, (28 - w) // 2
+        assert np.array_equal(out[t : t + h, lf : lf + w], image[top : top + h, left : left + w])
+        assert out.sum() == image.sum()
+    assert np.array_equal(normalize_size(once, 20), once)
+    centred = PreprocessConfig(size=14, resize="area", levels=3, deskew=False, center=True)
+    normalised = centred.model_copy(update={"normalize": 20})
+    assert np.array_equal(preprocess(mnist_train[fits], normalised), preprocess(mnist_train[fits], centred))

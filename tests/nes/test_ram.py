@@ -106,6 +106,22 @@ def test_ram_layout() -> None:
     assert budget.ram_layout(_manifest([]), canvas=False).act0 == 0  # a single layer: no buffers
 
 
+def test_size_normalisation_takes_its_ram_and_prg() -> None:
+    """prep.s's size normalisation costs NORMALIZE_BSS bytes of RAM and NORMALIZE_PRG of PRG, only
+    when the manifest asks for it; the default network (196-144-32-10) keeps the canvas with it."""
+    plain, normalised = _manifest([144, 32]), _manifest([144, 32])
+    normalised["input"]["normalize"] = 20
+    assert budget.support(normalised) == (True, "")
+    grown = budget.ram_layout(normalised, canvas=True).bss - budget.ram_layout(plain, canvas=True).bss
+    assert grown == budget.NORMALIZE_BSS
+    assert budget.ram_layout(normalised, canvas=False) == budget.ram_layout(plain, canvas=False)
+    assert budget.ui_prg(normalised) - budget.ui_prg(plain) == budget.NORMALIZE_PRG
+    assert budget.ui_prg(plain) == budget.UI_PRG
+    normalised["input"]["normalize"] = 29
+    assert budget.support(normalised) == (False, "normalize 29: the box must lie on the 28x28 canvas")
+    assert budget.ui_prg(normalised) == 0
+
+
 @pytest.mark.parametrize("hidden", [[128, 32], [96, 32], [128, 64], [160, 30], [128, 64, 64]])
 def test_14x14_targets_keep_the_canvas(hidden: list[int]) -> None:
     assert budget.support(_manifest(hidden)) == (True, "")

@@ -46,6 +46,7 @@ def build_ui_rom(tmp: Path, name: str, pre: PreprocessConfig, seed: int = 7) -> 
         resize="area",
         deskew=pre.deskew,
         center=pre.center,
+        normalize=pre.normalize,
         shift=input_shift(pre),
         window=pre.window_side,
         window_start=pre.window_start,
@@ -68,6 +69,11 @@ PRESETS = {
     # half-pixel blocks: 1.5x1.5 pixels (14x14 over the middle 21x21), 2.5x2.5 (5x5 of 25x25 at 2 levels)
     "h21": PreprocessConfig(size=14, resize="area", levels=3, deskew=True, center=True, window=21),
     "h25": PreprocessConfig(size=10, resize="area", levels=2, deskew=False, center=True, window=25),
+    # size normalisation: the default's 14x14 fitted to 20x20 like MNIST; 7x7 blown up to the whole
+    # field (no deskew or centring: the box's placement shows); the smallest box under a window
+    "n14": PreprocessConfig(size=14, resize="area", levels=3, deskew=True, center=True, normalize=20),
+    "n7": PreprocessConfig(size=7, resize="area", levels=2, deskew=False, center=False, normalize=28),
+    "n8w21": PreprocessConfig(size=7, resize="area", levels=3, deskew=True, center=False, window=21, normalize=8),
 }
 
 
@@ -95,6 +101,17 @@ def canvases(levels: int, mnist: np.ndarray) -> np.ndarray:
     row = np.zeros((SIDE, SIDE))
     row[3, :] = top  # one row: Vyy = 0
     items.append(row)
+    column = np.zeros((SIDE, SIDE))
+    column[:, 22] = top  # one column: a 28x1 box
+    items.append(column)
+    for y, x in ((0, slice(9, 17)), (27, slice(4, 12)), (slice(8, 19), 0), (slice(15, 26), 27)):
+        edge = np.zeros((SIDE, SIDE))  # a stroke along each edge (top, bottom, left, right)
+        edge[y, x] = top
+        edge[12:15, 12:14] = 1
+        items.append(edge)
+    pair = np.zeros((SIDE, SIDE))
+    pair[9, 20:22] = top  # a 1x2 box: scaled the most
+    items.append(pair)
     corner = np.zeros((SIDE, SIDE))
     corner[20:, 20:] = top
     items.append(corner)

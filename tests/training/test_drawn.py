@@ -160,6 +160,9 @@ def test_a_network_trained_on_other_preprocessing_is_refused() -> None:
     manifest["input"] |= {"center": False, "window": 21}  # trained on 3x3 blocks of the middle 21x21
     with pytest.raises(DrawnError, match="window 21 vs 28"):
         check_preprocess(manifest, cfg)
+    manifest["input"] |= {"window": 28, "normalize": 20}  # trained on digits fitted to 20x20
+    with pytest.raises(DrawnError, match="normalize 20 vs None"):
+        check_preprocess(manifest, cfg)
 
 
 def test_drawn_task_writes_drawn_json_and_metrics(tiny_build: TinyBuild) -> None:
