@@ -24,6 +24,7 @@ from doit.tools import config_changed
 from common import config as config_module
 from common.layout import CHR_INC, UI_INC, Layout
 from common.mnist import SPLITS, local_file, resolve_dir
+from nes.tools import cc65
 from nes.tools import files as nes_files
 from pipeline import memory, sweep
 from pipeline.steps import call, program, task
@@ -260,7 +261,7 @@ def task_nes_chr():
 
 def task_nes_asm():
     """Assemble each source with ca65 -g --create-dep into build/<name>/nes/obj/."""
-    for source, obj in zip(nes_files.SOURCES, nes_files.objects(LAYOUT.nes_obj), strict=True):
+    for source, obj in zip(cc65.SOURCES, cc65.objects(LAYOUT.nes_obj), strict=True):
         deps = nes_files.source_deps(source, LAYOUT.nes_gen, LAYOUT.chr, LAYOUT.export, LAYER_COUNT)
         yield task(
             name=source,
@@ -275,7 +276,7 @@ def task_rom():
     """Link the objects in a fixed order with ld65 into build/<name>/<name>.nes and print the ROM budget."""
     return task(
         actions=[call("nes.tools.link:run", LAYOUT.nes_obj, LAYOUT.rom, LAYOUT.rom_budget)],
-        file_dep=[*nes_files.objects(LAYOUT.nes_obj), nes_files.LINK_CONFIG],
+        file_dep=[*cc65.objects(LAYOUT.nes_obj), nes_files.LINK_CONFIG],
         targets=[str(p) for p in (LAYOUT.rom, LAYOUT.rom_dbg, LAYOUT.rom_map, LAYOUT.rom_labels, LAYOUT.rom_budget)],
         clean=True,
     )

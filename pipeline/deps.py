@@ -114,5 +114,11 @@ def module_closure(modules: Iterable[str], repo: Path = REPO) -> set[str]:
 def code_files(modules: Iterable[str], repo: Path = REPO) -> list[str]:
     """The repository-relative files of `module_closure(modules)`, sorted: a task's code
     dependencies (relative, so a build state restored into another checkout stays valid)."""
+    return list(_code_files(tuple(sorted(set(modules))), repo))
+
+
+@functools.cache
+def _code_files(modules: tuple[str, ...], repo: Path) -> tuple[str, ...]:
+    """Once per set of modules: the ten nes_asm sub-tasks, say, all run the same step."""
     files = {module_file(name, repo) for name in module_closure(modules, repo)}
-    return sorted(path.relative_to(repo).as_posix() for path in files if path is not None)
+    return tuple(sorted(path.relative_to(repo).as_posix() for path in files if path is not None))

@@ -1,6 +1,7 @@
-"""The cartridge's files: the ca65 sources and what each one reads, the templates and what the
-generators write into gen/, the CHR art. dodo.py's NES tasks declare them from here. Light imports only: dodo
-loads this module on every `doit list`, so no numpy, no cynes here."""
+"""The cartridge's files: what each ca65 source reads, the templates and what the generators
+write into gen/, the CHR art (the sources themselves and their link order: cc65.py). dodo.py's
+NES tasks declare them from here. Light imports only: dodo loads this module on every `doit
+list`, so no numpy, no cynes here."""
 
 from __future__ import annotations
 
@@ -8,12 +9,10 @@ from pathlib import Path
 
 from common.layout import CHR_INC, NETWORK_INC, NETWORK_S, UI_INC, bias_file, rom_weights_name
 from nes.tools import cc65
-from nes.tools.cc65 import objects  # noqa: F401 (dodo.py's NES tasks use it from here)
 
 NES_DIR = cc65.NES_DIR
 REPO = NES_DIR.parent
 SRC = cc65.SRC_DIR
-SOURCES = cc65.SOURCES
 GLOBAL_INC = SRC / "global.inc"  # every hand-written source includes it (cross-file symbols, shared constants)
 PLAIN_INCLUDES = {  # what each hand-written source .include/.incbin's from nes/src (see ca65 --create-dep)
     "header": [GLOBAL_INC],
@@ -55,7 +54,7 @@ def network_inputs() -> list[Path]:
 
 
 def art_files() -> list[Path]:
-    """The CHR source PNGs, relative to the repository (like dodo's code()), so a restored
+    """The CHR source PNGs, relative to the repository (like every file_dep on code), so a restored
     build in another checkout stays up to date."""
     from nes.tools.gen_chr import ART_FILES
 

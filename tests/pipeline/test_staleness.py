@@ -102,7 +102,7 @@ def tasks_running(entries: dict[str, list[str]]) -> dict[str, set[str]]:
 
 
 def project_files() -> list[str]:
-    return sorted(path.relative_to(ROOT).as_posix() for p in deps.PACKAGES for path in (ROOT / p).rglob("*.py"))
+    return deps.code_files(deps.project_modules())
 
 
 @pytest.fixture(scope="module")
