@@ -60,6 +60,11 @@ class PreprocessConfig(_Strict):
         default=None,
         description="side of the centred square of the 28x28 field the area sums cover (null: all 28)",
     )
+    ink: list[Annotated[int, Field(ge=1, le=255)]] | None = Field(
+        default=None,
+        description="the 0..255 pixel values at which a scanned digit's pixel reaches each canvas level above 0 "
+        "(levels - 1 rising values; null: round to the nearest level)",
+    )
     normalize: Annotated[int, Field(ge=NORMALIZE_MIN, le=MNIST_SIZE)] | None = Field(
         default=None,
         description="size normalisation: scale the ink's bounding box, aspect kept, to fit a normalize x "
@@ -105,6 +110,17 @@ class PreprocessConfig(_Strict):
         return self
 
     @model_validator(mode="after")
+    def _ink_rises_once_per_level(self) -> PreprocessConfig:
+        if self.ink is not None and (
+            len(self.ink) != self.levels - 1 or any(b <= a for a, b in zip(self.ink, self.ink[1:], strict=False))
+        ):
+            raise ValueError(
+                f"ink {self.ink} must give {self.levels - 1} rising pixel values, one per level above 0 "
+                f"(levels is {self.levels}), e.g. [16, 160] for 3 levels; or null to round to the nearest level"
+            )
+        return self
+
+    @model_validator(mode="after")
     def _bilinear_is_origin_only(self) -> PreprocessConfig:
         if self.resize == "bilinear" and (self.levels != 256 or self.center or self.deskew):
             raise ValueError(
@@ -125,13 +141,23 @@ class AugmentConfig(_Strict):
     elastic: Annotated[float, Field(ge=0.0, le=4.0)] = Field(
         description="largest elastic displacement, pixels (smooth random warp; 0: none)"
     )
+    pad: Annotated[int, Field(ge=0, le=20)] = Field(
+        description="more copies per training image redrawn as on the cartridge (D-pad runs, the console's brush)"
+    )
+    pad_step: Annotated[int, Field(ge=1, le=6)] = Field(
+        description="the pad copies' D-pad runs snap to grids of 1..pad_step cells (1: follow the skeleton)"
+    )
+    coarse: Annotated[int, Field(ge=0, le=20)] = Field(
+        description="more copies per training image made blocky (averaged over a coarse grid, scaled back up)"
+    )
+    coarse_grid: list[Annotated[int, Field(ge=2, le=14)]] = Field(
+        min_length=1, max_length=8, description="blocks a side of the coarse copies' grids, one chosen per copy"
+    )
 
 
 class ModelConfig(_Strict):
     hidden: list[Annotated[int, Field(ge=1, le=1024)]] = Field(max_length=8)
-    activation: Literal["relu"] = Field(
-        description="the integer network clamps at zero and 255, which is ReLU"
-    )
+    activation: Literal["relu"] = Field(description="the integer network clamps at zero and 255, which is ReLU")
     dropout: Annotated[float, Field(ge=0.0, lt=1.0)]
 
 
@@ -231,6 +257,12 @@ class DrawnConfig(_Strict):
     large: Annotated[float, Field(ge=1.0, le=1.6)] = Field(description="larger: size factor")
     thin: Annotated[int, Field(ge=0, le=2)] = Field(description="thinner strokes: erosion, pixels")
     thick: Annotated[int, Field(ge=0, le=2)] = Field(description="thicker strokes: dilation, pixels")
+    pad_step: Annotated[int, Field(ge=1, le=6)] = Field(
+        description="pad: redrawn with the console's brush in D-pad runs snapped to grids of 1..pad_step cells"
+    )
+    coarse_grid: list[Annotated[int, Field(ge=2, le=14)]] = Field(
+        min_length=1, max_length=8, description="coarse: blocks a side of the grids, one chosen per digit"
+    )
 
 
 class SweepConfig(_Strict):

@@ -72,6 +72,7 @@ def build_manifest(cfg: Config, network: golden.IntNetwork, reports: list[LayerR
             "count": cfg.input_count,
             "max": network.input_max,
             "levels": cfg.preprocess.levels,
+            "ink": cfg.preprocess.ink,  # how MNIST's greys became levels in training (not used on the console)
             "resize": cfg.preprocess.resize,
             "deskew": cfg.preprocess.deskew,
             "center": cfg.preprocess.center,

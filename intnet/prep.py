@@ -5,7 +5,9 @@ assembly, to the drawing canvas, so everything here is integer arithmetic that a
 mirror bit for bit (only `bilinear_resize`, kept for the origin preset, is not):
 
 1. `to_levels`: each 0..255 pixel becomes one of `levels` grey levels 0..levels-1, the
-   values a canvas cell on the NES can hold: `(p * (levels - 1) + 127) // 255`.
+   values a canvas cell on the NES can hold: `(p * (levels - 1) + 127) // 255` (the nearest
+   level), or with `ink` set, level k from the pixel value `ink[k - 1]` on. This step maps a
+   scanned digit onto the canvas; the console's canvas holds levels already and starts at 2.
 2. `normalize_size` (optional, `normalize: B`): scale the bounding box of the ink (the cells of
    level > 0) by nearest-neighbour index maps so that its longer side becomes B pixels, the
    aspect kept, in a box centred on the field, as MNIST fitted its digits in 20x20
@@ -45,15 +47,27 @@ in the CPU caches (measured: three times faster than 4,096 a step); whole batche
 images needed gigabytes."""
 
 
-def to_levels(images: np.ndarray, levels: int) -> np.ndarray:
-    """Map 0..255 pixels to grey levels 0..levels-1 (round to nearest)."""
-    if images.dtype == np.uint8:  # look the formula's 256 results up instead of computing it per pixel
-        return _levels_of(np.arange(256, dtype=np.uint32), levels).take(images)
-    return _levels_of(images.astype(np.uint32), levels)
+def to_levels(images: np.ndarray, levels: int, ink: list[int] | None = None) -> np.ndarray:
+    """Map 0..255 pixels to grey levels 0..levels-1: a pixel reaches level k at `ink[k - 1]`
+    (`preprocess.ink`), or, without `ink`, the nearest level."""
+    if images.dtype == np.uint8:  # look the 256 results up instead of computing them per pixel
+        return _levels_of(np.arange(256, dtype=np.uint32), levels, ink).take(images)
+    return _levels_of(images.astype(np.uint32), levels, ink)
 
 
-def _levels_of(wide: np.ndarray, levels: int) -> np.ndarray:
-    return ((wide * (levels - 1) + 127) // 255).astype(np.uint8)
+def _levels_of(wide: np.ndarray, levels: int, ink: list[int] | None) -> np.ndarray:
+    if ink is None:
+        return ((wide * (levels - 1) + 127) // 255).astype(np.uint8)
+    return np.searchsorted(np.asarray(ink, dtype=np.uint32), wide, side="right").astype(np.uint8)
+
+
+def level_pixels(levels: int, ink: list[int] | None = None) -> np.ndarray:
+    """A 0..255 value for each level that `to_levels` maps back to it: the smallest such pixel,
+    but 255 for full ink (canvas levels as pixels: `level_pixels(...)[canvas]`)."""
+    mapped = _levels_of(np.arange(256, dtype=np.uint32), levels, ink)
+    pixels = np.searchsorted(mapped, np.arange(levels)).astype(np.uint8)
+    pixels[-1] = 255
+    return pixels
 
 
 @dataclass(frozen=True)
@@ -295,7 +309,7 @@ def _preprocess_chunk(images: np.ndarray, cfg: PreprocessConfig) -> np.ndarray:
     n = images.shape[0]
     if cfg.resize == "bilinear":
         return bilinear_resize(images, cfg.size).reshape(n, cfg.size * cfg.size)
-    levels = to_levels(images, cfg.levels)
+    levels = to_levels(images, cfg.levels, cfg.ink)
     if cfg.normalize is not None:
         levels = normalize_size(levels, cfg.normalize)
     if cfg.deskew:

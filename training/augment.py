@@ -25,7 +25,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from common.config import MNIST_SIZE, AugmentConfig
+from common.config import MNIST_SIZE, AugmentConfig, PreprocessConfig
+from intnet.prep import level_pixels
+from training import padlike
 
 AUGMENT_SEED_OFFSET = 7919
 """Keeps the augmentation stream apart from the training seed's other uses."""
@@ -222,51 +224,109 @@ class CopyPlan:
     scale: np.ndarray
     thickness: np.ndarray  # stroke change, pixels
     coarse: np.ndarray | None  # elastic lattice offsets (2, copies, 4, 4), or None without elastic
+    kind: np.ndarray  # PLAIN, PAD (redrawn with the console's brush) or BLOCKY (coarse grid)
+    step: np.ndarray  # PAD copies: the D-pad runs' grid pitch (1 elsewhere)
+    phase: np.ndarray  # PAD copies: (2, copies) the grid's phase in y and x
+    grid: np.ndarray  # BLOCKY copies: blocks a side (0 elsewhere)
+
+
+PLAIN, PAD, BLOCKY = 0, 1, 2
+"""Kinds of copy: the geometry alone; then redrawn as on the cartridge; then made blocky."""
+
+
+def copy_count(augment: AugmentConfig) -> int:
+    """Copies made of each training image: plain, pad and blocky ones."""
+    return augment.copies + augment.pad + augment.coarse
+
+
+def copy_sources(count: int, augment: AugmentConfig) -> np.ndarray:
+    """The source image of each copy of `count` images, in the order `plan_copies` makes them."""
+    return np.tile(np.arange(count), copy_count(augment))
 
 
 def plan_copies(count: int, augment: AugmentConfig, seed: int) -> CopyPlan:
-    """Draw the parameters of `augment.copies` variations of each of `count` images.
+    """Draw the parameters of the copies of each of `count` images: `augment.copies` plain
+    ones, then `augment.pad` redrawn with the console's brush, then `augment.coarse` blocky
+    ones (all of them get the random geometry first).
 
-    Everything is drawn up front in one fixed order (shifts, angles, scales, thicknesses,
-    elastic lattices): that order is the random stream, so the same seed gives the same
-    copies however they are produced later. It costs ~300 bytes a copy."""
+    Everything is drawn up front in one fixed order: the plain copies' geometry (shifts,
+    angles, scales, thicknesses, elastic lattices), then the pad copies' geometry and runs,
+    then the blocky copies' geometry and grids. That order is the random stream, so the same
+    seed gives the same copies however they are produced later, and adding pad or blocky
+    copies leaves the plain ones as they were. ~300 bytes a copy."""
     rng = np.random.default_rng(seed + AUGMENT_SEED_OFFSET)
-    source = np.tile(np.arange(count), augment.copies)
-    total = source.size
-    dy = rng.integers(-augment.shift, augment.shift + 1, size=total)
-    dx = rng.integers(-augment.shift, augment.shift + 1, size=total)
+    plain = _geometry(rng, count * augment.copies, augment)
+    pad = _geometry(rng, count * augment.pad, augment)
+    step = rng.integers(1, augment.pad_step + 1, size=count * augment.pad)
+    phase = rng.integers(0, 1 << 30, size=(2, step.size)) % step
+    blocky = _geometry(rng, count * augment.coarse, augment)
+    grid = rng.choice(augment.coarse_grid, size=count * augment.coarse)
+    parts = (plain, pad, blocky)
+    kind = np.repeat([PLAIN, PAD, BLOCKY], [len(part[0]) for part in parts])
+    coarse = None if augment.elastic <= 0 else np.concatenate([part[5] for part in parts], axis=1)
+    return CopyPlan(
+        copy_sources(count, augment),
+        *(np.concatenate([part[k] for part in parts]) for k in range(5)),
+        coarse,
+        kind,
+        np.concatenate([np.ones(plain[0].size, np.int64), step, np.ones(blocky[0].size, np.int64)]),
+        np.concatenate([np.zeros((2, plain[0].size), np.int64), phase, np.zeros((2, blocky[0].size), np.int64)], 1),
+        np.concatenate([np.zeros(plain[0].size + pad[0].size, np.int64), grid]),
+    )
+
+
+def _geometry(rng: np.random.Generator, total: int, augment: AugmentConfig) -> tuple[np.ndarray, ...]:
+    """The random geometry of `total` copies, drawn in a fixed order: whole-pixel shifts
+    (float64), angles, scales, stroke changes, elastic lattice offsets ((2, total, 4, 4); None
+    without elastic warps)."""
+    dy = rng.integers(-augment.shift, augment.shift + 1, size=total).astype(np.float64)
+    dx = rng.integers(-augment.shift, augment.shift + 1, size=total).astype(np.float64)
     angle = rng.uniform(-augment.rotate, augment.rotate, size=total)
     scale = rng.uniform(1.0 - augment.scale, 1.0 + augment.scale, size=total)
     thickness = rng.integers(-augment.thickness, augment.thickness + 1, size=total)
     coarse = _coarse_offsets(rng, total, augment.elastic) if augment.elastic > 0 else None
-    return CopyPlan(source, dy.astype(np.float64), dx.astype(np.float64), angle, scale, thickness, coarse)
+    return dy, dx, angle, scale, thickness, coarse
 
 
 def augmented_chunks(
-    images: np.ndarray, augment: AugmentConfig, seed: int, chunk: int = CHUNK
+    images: np.ndarray, augment: AugmentConfig, seed: int, pre: PreprocessConfig, chunk: int = CHUNK
 ) -> Iterator[tuple[slice, np.ndarray]]:
     """The copies of `augmented_copies`, `chunk` at a time: (their slice of all copies, the
-    uint8 images). Only one chunk's copies, fields and sampling grids exist at once."""
+    uint8 images). Only one chunk's copies, fields and sampling grids exist at once. `pre`: the
+    preprocessing, whose canvas levels the pad copies are drawn in."""
     plan = plan_copies(images.shape[0], augment, seed)
+    canvas_pixels = level_pixels(pre.levels, pre.ink)
     sampler = _Sampler(min(chunk, plan.source.size))
     for start in range(0, plan.source.size, chunk):
         part = slice(start, start + chunk)
         warp = None if plan.coarse is None else sampler.fields(plan.coarse[:, part])
         copies = stroke(images[plan.source[part]], plan.thickness[part])
         sampler.affine(copies, plan.angle[part], plan.scale[part], plan.dy[part], plan.dx[part], warp, copies)
+        kind = plan.kind[part]
+        pad = kind == PAD
+        if pad.any():
+            step, phase = plan.step[part][pad], plan.phase[:, part][:, pad]
+            copies[pad] = canvas_pixels[padlike.redraw(copies[pad], pre.levels, step, phase[0], phase[1])]
+        blocky = kind == BLOCKY
+        if blocky.any():
+            copies[blocky] = padlike.coarsen(copies[blocky], plan.grid[part][blocky])
         yield part, copies
 
 
-def augmented_copies(images: np.ndarray, augment: AugmentConfig, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """`augment.copies` random variations of each image and the index of each copy's source.
+def augmented_copies(
+    images: np.ndarray, augment: AugmentConfig, seed: int, pre: PreprocessConfig
+) -> tuple[np.ndarray, np.ndarray]:
+    """The copies of each image (`plan_copies`) and the index of each copy's source.
 
     Per copy: a whole-pixel shift up to `augment.shift` each way, a rotation up to
     `augment.rotate` degrees, a size factor within 1 +- `augment.scale`, a stroke change
     of up to `augment.thickness` pixels, and an elastic wobble of up to `augment.elastic`
-    pixels. The same seed gives the same copies. All copies at once: the preprocess step uses
-    `augmented_chunks` instead, to preprocess them as they are made."""
-    source = np.tile(np.arange(images.shape[0]), augment.copies)
+    pixels; pad copies then redrawn with the console's brush (`training.padlike.redraw`), blocky
+    ones averaged over a coarse grid (`training.padlike.coarsen`). The same seed gives the same
+    copies. All copies at once: the preprocess step uses `augmented_chunks` instead, to
+    preprocess them as they are made."""
+    source = copy_sources(images.shape[0], augment)
     out = np.empty((source.size, *images.shape[1:]), dtype=np.uint8)
-    for part, copies in augmented_chunks(images, augment, seed):
+    for part, copies in augmented_chunks(images, augment, seed, pre):
         out[part] = copies
     return out, source

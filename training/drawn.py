@@ -46,7 +46,7 @@ def example_indices(labels: np.ndarray) -> np.ndarray:
 def check_preprocess(manifest: dict[str, Any], cfg: PreprocessConfig) -> None:
     """Fail if the exported network was trained on other preprocessing than `cfg` says."""
     trained = manifest.get("input", {})
-    expected = {key: getattr(cfg, key) for key in ("size", "levels", "resize", "deskew", "center", "normalize")}
+    expected = {key: getattr(cfg, key) for key in ("size", "levels", "ink", "resize", "deskew", "center", "normalize")}
     expected["window"] = cfg.window_side
     differ = [key for key, value in expected.items() if trained.get(key) != value]
     if differ:
@@ -67,7 +67,7 @@ def evaluate(
     rows, predictions = [], []
     result: dict[str, Any] = {"seed": cfg.drawn.seed, "images": len(labels), "variants": {}}
     for name in (PLAIN, *VARIANTS):
-        changed = images if name == PLAIN else variant_images(images, name, cfg.drawn)
+        changed = images if name == PLAIN else variant_images(images, name, cfg.drawn, cfg.preprocess)
         predicted = golden.predict(network, preprocess(changed, cfg.preprocess))
         entry = {"accuracy": accuracy(predicted, labels), "images": len(labels)}
         if name == PLAIN:

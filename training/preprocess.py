@@ -17,7 +17,7 @@ from common.config import AugmentConfig, Config, PreprocessConfig
 from common.fsutil import atomic_path
 from common.mnist import load_cache
 from intnet.prep import input_max, preprocess
-from training.augment import augmented_chunks
+from training.augment import augmented_chunks, copy_sources
 
 
 def run(cfg: Config, cache: Path, target: Path) -> None:
@@ -46,10 +46,10 @@ def augmented_inputs(
     index; empty (0 rows) when augmentation is off (no copies, or every knob at zero)."""
     size = pre.size * pre.size
     varies = augment.shift or augment.rotate or augment.scale or augment.thickness or augment.elastic
-    if not (augment.copies and varies):
+    if not ((augment.copies and varies) or augment.pad or augment.coarse):
         return np.zeros((0, size), dtype=np.uint8), np.zeros(0, dtype=np.int64)
-    source = np.tile(np.arange(images.shape[0]), augment.copies)
+    source = copy_sources(images.shape[0], augment)
     inputs = np.empty((source.size, size), dtype=np.uint8)
-    for part, copies in augmented_chunks(images, augment, seed):
+    for part, copies in augmented_chunks(images, augment, seed, pre):
         inputs[part] = preprocess(copies, pre)
     return inputs, source

@@ -14,8 +14,13 @@ give the accuracy a person drawing that way would see (training/drawn.py):
 - `thin` / `thick`: strokes eroded by `drawn.thin` / dilated by `drawn.thick` pixels;
 - `mixed`: each digit a random combination: a stroke change in -thin..thick, a size in
   small..large, then a random offset as in `offset` (limited to the field).
+- `pad`: redrawn as on the cartridge: the skeleton traced in D-pad runs snapped to a grid of
+  1..`drawn.pad_step` cells (random per digit, as its phase) and stamped with the console's
+  brush (`training.padlike.redraw`);
+- `coarse`: blocky: averaged over a grid of `drawn.coarse_grid` blocks a side (one chosen at
+  random per digit), stretched to full ink and scaled back up (`training.padlike.coarsen`).
 
-The geometry is `training.augment`'s `affine` and `stroke`; whole-pixel moves use
+The geometry is `training.augment`'s `affine` and `stroke`, the redrawing `training.padlike`'s; whole-pixel moves use
 `intnet.prep.translate`. The same seed gives the same images; each variant draws
 from its own random stream, so changing one setting leaves the other variants as they were.
 
@@ -28,11 +33,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from common.config import MNIST_SIZE, DrawnConfig
-from intnet.prep import translate
+from common.config import MNIST_SIZE, DrawnConfig, PreprocessConfig
+from intnet.prep import level_pixels, translate
 from training.augment import CENTRE, affine, stroke
+from training.padlike import coarsen, redraw
 
-VARIANTS = ("offset", "small", "large", "thin", "thick", "mixed")
+VARIANTS = ("offset", "small", "large", "thin", "thick", "mixed", "pad", "coarse")
+GEOMETRIC = VARIANTS[:6]
+"""The variants that `Change` describes: moves, sizes and stroke widths."""
 
 
 @dataclass(frozen=True)
@@ -60,6 +68,8 @@ def describe(variant: str, drawn: DrawnConfig) -> str:
             f"random: stroke {-drawn.thin:+d}..{drawn.thick:+d} px, size {drawn.small:g}..{drawn.large:g}, "
             f"moved up to {drawn.offset} px"
         ),
+        "pad": f"redrawn with the console's brush along the skeleton, D-pad runs of 1..{drawn.pad_step} cells",
+        "coarse": f"averaged over {' or '.join(f'{g}x{g}' for g in drawn.coarse_grid)} blocks, scaled back up",
     }[variant]
 
 
@@ -69,9 +79,9 @@ def _stream(drawn: DrawnConfig, variant: str) -> np.random.Generator:
 
 
 def change_for(variant: str, drawn: DrawnConfig, count: int) -> Change:
-    """The per-image parameters of `variant` for `count` images (seeded by `drawn.seed`)."""
-    if variant not in VARIANTS:
-        raise ValueError(f"unknown variant {variant!r}; one of {', '.join(VARIANTS)}")
+    """The per-image parameters of geometric `variant` for `count` images (seeded by `drawn.seed`)."""
+    if variant not in GEOMETRIC:
+        raise ValueError(f"unknown geometric variant {variant!r}; one of {', '.join(GEOMETRIC)}")
     rng = _stream(drawn, variant)
     zeros = np.zeros(count, dtype=np.int64)
     ones = np.ones(count, dtype=np.float64)
@@ -142,6 +152,15 @@ def apply(images: np.ndarray, change: Change) -> np.ndarray:
     return translate(changed, dy, dx)
 
 
-def variant_images(images: np.ndarray, variant: str, drawn: DrawnConfig) -> np.ndarray:
-    """The test digits as `variant` changes them."""
-    return apply(images, change_for(variant, drawn, len(images)))
+def variant_images(images: np.ndarray, variant: str, drawn: DrawnConfig, pre: PreprocessConfig) -> np.ndarray:
+    """The test digits as `variant` changes them (`pre`: the preprocessing, whose canvas
+    levels the pad variant is drawn in)."""
+    count = len(images)
+    if variant == "pad":
+        rng = _stream(drawn, variant)
+        step = rng.integers(1, drawn.pad_step + 1, size=count)
+        phase = rng.integers(0, 1 << 30, size=(2, count)) % step
+        return level_pixels(pre.levels, pre.ink)[redraw(images, pre.levels, step, phase[0], phase[1])]
+    if variant == "coarse":
+        return coarsen(images, _stream(drawn, variant).choice(drawn.coarse_grid, size=count))
+    return apply(images, change_for(variant, drawn, count))

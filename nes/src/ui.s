@@ -31,7 +31,7 @@
 CANVAS_NT   = $2000 + CANVAS_ROW * 32 + CANVAS_COL
 CANVAS_PX   = CANVAS_COL * 8
 CANVAS_PY   = CANVAS_ROW * 8
-CUR_MAX     = CANVAS_SIDE - 2   ; the cursor is the top-left of the 2x2 brush core
+CUR_MAX     = CANVAS_SIDE - UI_BRUSH_SPAN   ; the cursor is the top-left of the brush core
 TILE_ROWS   = CANVAS_SIDE / 2
 DIGIT_NT    = $2000 + DIGIT_ROW * 32 + DIGIT_COL   ; big digit: BIG_W x BIG_H tiles
 BAR_NT      = $2000 + BAR_ROW * 32 + BAR_COL       ; bar j: row BAR_ROW+j: marker, label, BAR_TILES tiles
@@ -286,7 +286,7 @@ done:
 ; Brush at the cursor: ui_erase = 0 raises cells to the brush levels (max), 1 zeroes them.
 ; Marks the changed cells' tile rows dirty and sets ui_changed.
 .proc stamp
-  ldx #BRUSH_CELLS-1
+  ldx #UI_BRUSH_CELLS-1
 loop:
   stx ui_k
   lda cur_y
@@ -826,10 +826,9 @@ times27: .byte UI_SHADE_0*27, UI_SHADE_1*27, UI_SHADE_2*27, UI_SHADE_3*27
 times9:  .byte UI_SHADE_0*9, UI_SHADE_1*9, UI_SHADE_2*9, UI_SHADE_3*9
 times3:  .byte UI_SHADE_0*3, UI_SHADE_1*3, UI_SHADE_2*3, UI_SHADE_3*3
 times1:  .byte TILE_CANVAS0+UI_SHADE_0, TILE_CANVAS0+UI_SHADE_1, TILE_CANVAS0+UI_SHADE_2, TILE_CANVAS0+UI_SHADE_3
-; the brush: a 2x2 core at the cursor and a ring (no corners) around it; erase clears all
-BRUSH_CELLS = 12
-brush_dy:    .byte 0, 0, 1, 1, <-1, <-1, 2, 2, 0, 1, 0, 1
-brush_dx:    .byte 0, 1, 0, 1, 0, 1, 0, 1, <-1, <-1, 2, 2
-brush_level: .byte UI_BRUSH_CORE, UI_BRUSH_CORE, UI_BRUSH_CORE, UI_BRUSH_CORE
-             .res 8, UI_BRUSH_RING
+; the brush (common/brush.py, via ui.inc): each painted cell's offset from the cursor and level
+brush_dy:    .byte UI_BRUSH_DY
+brush_dx:    .byte UI_BRUSH_DX
+brush_level: .byte UI_BRUSH_LEVEL
+.assert * - brush_level = UI_BRUSH_CELLS, error, "the brush's level table has one byte a cell"
 .endif

@@ -20,6 +20,7 @@ import json
 import sys
 from pathlib import Path
 
+from common import brush
 from common.fsutil import write_text
 from common.layout import UI_INC
 from nes.tools import screen
@@ -42,6 +43,22 @@ def bar_shift(manifest: dict) -> int:
     while (1 << (shift + 1)) <= units_per_pixel * 1.5:
         shift += 1
     return shift
+
+
+def brush_constants(levels: int) -> list[str]:
+    """The brush (common/brush.py) as ui.s stamps it: one (dy, dx, level) per painted cell."""
+    painted = brush.cells(levels)
+
+    def byte_list(values: list[int]) -> str:
+        return ", ".join(f"<({v})" if v < 0 else str(v) for v in values)
+
+    return [
+        f"UI_BRUSH_CELLS = {len(painted)}       ; cells one stamp paints (common/brush.py)",
+        f"UI_BRUSH_SPAN = {brush.SPAN}         ; cells a side of its core: the cursor stops this far from the edge",
+        f".define UI_BRUSH_DY {byte_list([dy for dy, _, _ in painted])}",
+        f".define UI_BRUSH_DX {byte_list([dx for _, dx, _ in painted])}",
+        f".define UI_BRUSH_LEVEL {byte_list([level for _, _, level in painted])}",
+    ]
 
 
 def render(manifest: dict, ui: dict, source: str) -> tuple[str, str]:
@@ -95,8 +112,7 @@ def render(manifest: dict, ui: dict, source: str) -> tuple[str, str]:
         f"UI_CLASSIFY_EVERY = {ui['classify_every']}   ; while drawing, classify every N frames (0: off)",
         f"UI_BAR_SHIFT = {bar_shift(manifest)}         ; (winner - score) >> this = missing bar pixels",
         f"UI_BAR_PIXELS = {BAR_PIXELS}",
-        f"UI_BRUSH_CORE = {levels - 1}        ; level of the 2x2 brush core",
-        f"UI_BRUSH_RING = {1 if levels == 3 else 0}        ; level of the ring around it (0: none)",
+        *brush_constants(levels),
         *(f"UI_SHADE_{value} = {shade}" for value, shade in enumerate(shades)),
         ".macro UI_PALETTE",
         *(f"  .byte {', '.join(f'${c:02X}' for c in row)}" for row in palette),

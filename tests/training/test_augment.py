@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from common.config import AugmentConfig
+from common.config import AugmentConfig, PreprocessConfig
 from intnet.prep import translate
 from training.augment import affine, augmented_copies, stroke
+
+PRE = PreprocessConfig(size=14, resize="area", levels=3, deskew=True, center=True)
+"""The canvas the pad copies are drawn in: 3 levels."""
+NO_PADLIKE = {"pad": 0, "pad_step": 1, "coarse": 0, "coarse_grid": [7]}
+"""Settings of the pad-like copies, off (tests/training/test_padlike.py covers them)."""
 
 
 def bar_image() -> np.ndarray:
@@ -66,17 +71,23 @@ def test_elastic_fields_are_smooth_and_bounded() -> None:
 def test_copies_are_seeded_and_cover_every_image() -> None:
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, size=(10, 28, 28), dtype=np.uint8)
-    settings = AugmentConfig(copies=3, shift=2, rotate=10.0, scale=0.1, thickness=1, elastic=1.5)
-    first, source = augmented_copies(images, settings, seed=1)
-    again, _ = augmented_copies(images, settings, seed=1)
-    other, _ = augmented_copies(images, settings, seed=2)
+    settings = AugmentConfig(copies=3, shift=2, rotate=10.0, scale=0.1, thickness=1, elastic=1.5, **NO_PADLIKE)
+    first, source = augmented_copies(images, settings, seed=1, pre=PRE)
+    again, _ = augmented_copies(images, settings, seed=1, pre=PRE)
+    other, _ = augmented_copies(images, settings, seed=2, pre=PRE)
     assert first.shape == (30, 28, 28) and np.array_equal(np.sort(source), np.repeat(np.arange(10), 3))
     assert np.array_equal(first, again)
     assert not np.array_equal(first, other)
 
 
-def plain_affine(images: np.ndarray, angle: np.ndarray, scale: np.ndarray, dy: np.ndarray, dx: np.ndarray,
-                 warp: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+def plain_affine(
+    images: np.ndarray,
+    angle: np.ndarray,
+    scale: np.ndarray,
+    dy: np.ndarray,
+    dx: np.ndarray,
+    warp: tuple[np.ndarray, np.ndarray],
+) -> np.ndarray:
     """The sampling written out over full grids (as it was before `affine` was optimised): the
     optimised one must round every pixel the same way."""
     from training.augment import CENTRE
@@ -127,8 +138,35 @@ def test_copies_do_not_depend_on_the_chunk_size() -> None:
 
     rng = np.random.default_rng(5)
     images = rng.integers(0, 256, size=(10, 28, 28), dtype=np.uint8)
-    settings = AugmentConfig(copies=3, shift=1, rotate=10.0, scale=0.1, thickness=2, elastic=1.5)
-    whole, _ = augmented_copies(images, settings, seed=1)
-    pieces = [(part, copies.copy()) for part, copies in augmented_chunks(images, settings, seed=1, chunk=7)]
+    settings = AugmentConfig(copies=3, shift=1, rotate=10.0, scale=0.1, thickness=2, elastic=1.5, **NO_PADLIKE)
+    whole, _ = augmented_copies(images, settings, seed=1, pre=PRE)
+    pieces = [(part, copies.copy()) for part, copies in augmented_chunks(images, settings, seed=1, pre=PRE, chunk=7)]
     assert [part.start for part, _ in pieces] == [0, 7, 14, 21, 28]
     assert np.array_equal(np.concatenate([copies for _, copies in pieces]), whole)
+
+
+def test_pad_and_blocky_copies_follow_the_plain_ones() -> None:
+    """Pad and blocky copies come after the plain ones, leave the plain copies as they were
+    (the random stream of plain copies is unchanged), are seeded, and look as they should: pad
+    copies hold only the canvas's levels, blocky ones are constant over their grid's blocks."""
+    from intnet.prep import level_pixels
+    from training.augment import BLOCKY, PAD, PLAIN, plan_copies
+
+    images = np.zeros((6, 28, 28), dtype=np.uint8)
+    images[:, 6:22, 12:16] = 255  # a thick upright bar
+    plain = AugmentConfig(copies=2, shift=1, rotate=10.0, scale=0.1, thickness=1, elastic=1.5, **NO_PADLIKE)
+    mixed = plain.model_copy(update={"pad": 2, "pad_step": 3, "coarse": 1, "coarse_grid": [7]})
+    only_plain, _ = augmented_copies(images, plain, seed=1, pre=PRE)
+    copies, source = augmented_copies(images, mixed, seed=1, pre=PRE)
+    assert copies.shape == (30, 28, 28) and np.array_equal(source, np.tile(np.arange(6), 5))
+    np.testing.assert_array_equal(copies[:12], only_plain)
+    plan = plan_copies(6, mixed, seed=1)
+    assert list(plan.kind) == [PLAIN] * 12 + [PAD] * 12 + [BLOCKY] * 6
+    assert set(plan.step[plan.kind == PAD]) <= {1, 2, 3} and set(plan.grid[plan.kind == BLOCKY]) == {7}
+    assert set(np.unique(copies[12:24])) <= set(level_pixels(3)) and copies[12:24].any(axis=(1, 2)).all()
+    blocks = np.arange(28) * 7 // 28
+    for blocky in copies[24:]:
+        for block in range(7):
+            assert (blocky[blocks == block] == blocky[blocks == block][0]).all()
+    again, _ = augmented_copies(images, mixed, seed=1, pre=PRE)
+    np.testing.assert_array_equal(copies, again)

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from common.config import DrawnConfig
+from common.config import DrawnConfig, PreprocessConfig
 from tests.conftest import TinyBuild
 from training.drawn import PLAIN, DrawnError, check_preprocess
 from training.variants import (
@@ -21,7 +21,8 @@ from training.variants import (
     variant_images,
 )
 
-DRAWN = DrawnConfig(seed=5, offset=4, small=0.7, large=1.2, thin=1, thick=1)
+PRE = PreprocessConfig(size=14, resize="area", levels=3, deskew=True, center=True)
+DRAWN = DrawnConfig(seed=5, offset=4, small=0.7, large=1.2, thin=1, thick=1, pad_step=3, coarse_grid=[7, 8])
 
 
 def blank(count: int = 1) -> np.ndarray:
@@ -75,7 +76,7 @@ def test_offset_keeps_the_ink_on_the_field_and_moves_it_by_the_drawn_amount() ->
     images = blobs(400)
     change = change_for("offset", DRAWN, len(images))
     assert max(np.abs(change.dy).max(), np.abs(change.dx).max()) == DRAWN.offset
-    moved = variant_images(images, "offset", DRAWN)
+    moved = variant_images(images, "offset", DRAWN, PRE)
     # every pixel kept: the same ink, only elsewhere
     np.testing.assert_array_equal(moved.reshape(len(images), -1).sum(1), images.reshape(len(images), -1).sum(1))
     np.testing.assert_array_equal(np.sort(moved.reshape(len(images), -1)), np.sort(images.reshape(len(images), -1)))
@@ -98,7 +99,7 @@ def test_offset_of_a_centred_digit_is_exactly_the_drawn_shift() -> None:
 def test_small_and_large_change_the_extent_about_the_centre_of_mass() -> None:
     image = ring(12)
     (height, width), centre = extent(image), centre_of_mass(image)
-    small, large = variant_images(image, "small", DRAWN), variant_images(image, "large", DRAWN)
+    small, large = variant_images(image, "small", DRAWN, PRE), variant_images(image, "large", DRAWN, PRE)
     assert height == width == 12
     assert all(e <= 10 for e in extent(small)) and all(e >= 14 for e in extent(large))  # bilinear edges: +-1
     for scaled in (small, large):
@@ -110,7 +111,7 @@ def test_small_and_large_change_the_extent_about_the_centre_of_mass() -> None:
 def test_large_is_clipped_to_the_field() -> None:
     image = blank()
     image[0, 1:27, 1:27] = 255
-    large = variant_images(image, "large", DRAWN)
+    large = variant_images(image, "large", DRAWN, PRE)
     assert large.shape == image.shape and (large[0] == 255).all()  # fills the field, no error
 
 
@@ -118,17 +119,17 @@ def test_thin_and_thick_change_the_ink_mass() -> None:
     image = blank()
     image[0, 6:22, 11:16] = 255  # a bar 5 px wide
     mass = image.astype(int).sum()
-    thin, thick = variant_images(image, "thin", DRAWN), variant_images(image, "thick", DRAWN)
+    thin, thick = variant_images(image, "thin", DRAWN, PRE), variant_images(image, "thick", DRAWN, PRE)
     assert thin.astype(int).sum() < mass < thick.astype(int).sum()
     assert extent(thin) == (14, 3) and extent(thick) == (18, 7)
 
 
 def test_same_seed_same_images_other_seed_other_images() -> None:
     images = blobs(300, seed=3)
-    for variant in ("offset", "mixed"):
-        first = variant_images(images, variant, DRAWN)
-        np.testing.assert_array_equal(first, variant_images(images, variant, DRAWN))
-        other = variant_images(images, variant, DRAWN.model_copy(update={"seed": 6}))
+    for variant in ("offset", "mixed", "pad"):
+        first = variant_images(images, variant, DRAWN, PRE)
+        np.testing.assert_array_equal(first, variant_images(images, variant, DRAWN, PRE))
+        other = variant_images(images, variant, DRAWN.model_copy(update={"seed": 6}), PRE)
         assert not np.array_equal(first, other)
 
 
@@ -136,9 +137,11 @@ def test_each_variant_has_its_own_stream() -> None:
     """Changing one setting leaves the variants that do not read it as they were."""
     images = blobs(50, seed=4)
     wider = DRAWN.model_copy(update={"offset": 6})
-    for variant in ("small", "large", "thin", "thick"):
-        np.testing.assert_array_equal(variant_images(images, variant, DRAWN), variant_images(images, variant, wider))
-    assert not np.array_equal(variant_images(images, "offset", DRAWN), variant_images(images, "offset", wider))
+    for variant in ("small", "large", "thin", "thick", "pad", "coarse"):
+        same = variant_images(images, variant, wider, PRE)
+        np.testing.assert_array_equal(variant_images(images, variant, DRAWN, PRE), same)
+    moved = variant_images(images, "offset", wider, PRE)
+    assert not np.array_equal(variant_images(images, "offset", DRAWN, PRE), moved)
 
 
 def test_mixed_draws_every_kind_of_change() -> None:
