@@ -13,8 +13,8 @@ import pytest
 from common import layout
 from common.config import MNIST_SIZE, PreprocessConfig
 from intnet.prep import input_max, input_shift, preprocess, to_levels
+from nes.tools.pad_digits import DIGITS
 from nes.tools.ui_driver import (
-    DIGITS,
     SELECT,
     SIDE,
     START,
