@@ -205,6 +205,7 @@ METRIC_PARTS = {
     "manifest": LAYOUT.manifest,
     "drawn": LAYOUT.drawn,
     "rom_budget": LAYOUT.rom_budget,
+    "paddrawn": LAYOUT.paddrawn,  # the pad-drawn digits on the ROM (about 20 s: part of every build)
     # Not file_deps. Written by `doit evaluate` (which then refreshes metrics.json itself): a
     # plain `doit` must not run the slow evaluation; stale numbers are dropped by ROM hash.
     "console_eval": LAYOUT.console_eval,
@@ -282,6 +283,16 @@ def task_rom():
     )
 
 
+def task_paddrawn():
+    """Draw the pad-drawn digits (neat, small, large and slanted; special shapes) on the ROM with the D-pad."""
+    return task(
+        actions=[call("nes.tools.paddrawn:run", LAYOUT.rom, LAYOUT.manifest, LAYOUT.paddrawn, LAYOUT.paddrawn_sheet)],
+        file_dep=[LAYOUT.rom, LAYOUT.rom_dbg, LAYOUT.manifest],
+        targets=[str(LAYOUT.paddrawn), str(LAYOUT.paddrawn_sheet)],
+        clean=True,
+    )
+
+
 def task_evaluate():
     """Run all test images on the emulated console (cynes); bit-exact check against the golden model."""
     return task(
@@ -312,7 +323,7 @@ def task_screenshot():
 
 
 def task_report():
-    """Write build/<name>/report/index.html: metrics, confusion matrix, curves, ROM budget, screenshot, task graph."""
+    """Write build/<name>/report/index.html: metrics, confusion, curves, ROM budget, screen, pad-drawn digits, tasks."""
     paths = {
         "metrics": LAYOUT.metrics,
         "history": LAYOUT.history,
@@ -339,6 +350,7 @@ def task_report():
         file_dep=[
             *(path for name, path in paths.items() if name not in ("export", "console_eval", "task_graph")),
             LAYOUT.screenshot,
+            LAYOUT.paddrawn_sheet,
             LAYOUT.manifest,
             "dodo.py",  # the task graph is drawn from it
         ],

@@ -24,6 +24,8 @@ INTEGER_EVAL = "integer_eval.json"
 METRICS = "metrics.json"
 DRAWN = "drawn.json"
 DRAWN_EXAMPLES = "drawn_examples.npz"
+PADDRAWN = "paddrawn.json"
+PADDRAWN_SHEET = "paddrawn.png"
 SWEEP_TABLES = ("sweep.json", "sweep.csv", "sweep.md", "sweep.png")
 # The cartridge's generated sources in <name>/nes/gen/ (nes/tools/gen_*.py write them).
 NETWORK_INC = "network.inc"
@@ -145,6 +147,16 @@ class Layout:
     def drawn_examples(self) -> Path:
         """A few of the drawn evaluation's changed digits, for the report."""
         return self.out / DRAWN_EXAMPLES
+
+    @property
+    def paddrawn(self) -> Path:
+        """The pad-drawn digits on the ROM (nes/tools/paddrawn.py): each one's answer and frames."""
+        return self.out / PADDRAWN
+
+    @property
+    def paddrawn_sheet(self) -> Path:
+        """Their contact sheet (each canvas as the screen shows it, named, with the answer), for the report."""
+        return self.report / PADDRAWN_SHEET
 
     # --- NES cartridge (nes/) ---
     @property

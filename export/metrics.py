@@ -3,7 +3,9 @@
 Parts (paths by name): `float_eval` and `integer_eval` (accuracy), `manifest` (shape and
 table bytes), and, when they exist, `rom_budget` (from the link) and `console_eval` (from
 `doit evaluate`), and `drawn` (the drawn evaluation, training/drawn.py: each variant's
-accuracy becomes `accuracy.drawn_<variant>`, the whole result the `drawn` block). Console
+accuracy becomes `accuracy.drawn_<variant>`, the whole result the `drawn` block), and
+`paddrawn` (the pad-drawn digits on the ROM, nes/tools/paddrawn.py: `accuracy.paddrawn` and a
+`paddrawn` block with right / total and the frames from the last stroke to the answer). Console
 numbers are taken only when they were measured on the ROM that the budget describes (same
 SHA-256), so a stale evaluation never reaches the metrics.
 """
@@ -60,10 +62,26 @@ def gather(parts: dict[str, Path]) -> dict[str, Any]:
             "frames": {"mean": timing["frames_mean"], "max": timing["frames_max"]},
             "method": timing["method"],
         }
+    pad = paddrawn(_read(parts.get("paddrawn")), rom)
+    if pad is not None:
+        metrics["paddrawn"] = pad
+        if "accuracy" in pad:
+            metrics["accuracy"]["paddrawn"] = pad["accuracy"]
     memory = peak_memory(parts.get("memory"))
     if memory is not None:
         metrics["memory"] = memory
     return metrics
+
+
+def paddrawn(result: dict[str, Any] | None, rom: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The pad-drawn digits' summary (without each digit's record, which stays in paddrawn.json),
+    when they were drawn on this very ROM; for a ROM without the canvas, the reason."""
+    if result is None or rom is None or result.get("rom_sha256") != rom["sha256"]:
+        return None
+    if not result["canvas"]:
+        return {"canvas": False, "reason": result["reason"]}
+    keys = ("right", "total", "accuracy", "by_style", "wrong", "frames", "method")
+    return {"canvas": True, **{key: result[key] for key in keys}}
 
 
 def peak_memory(folder: Path | None) -> dict[str, Any] | None:
@@ -99,6 +117,8 @@ def summary(metrics: dict[str, Any]) -> str:
     if "drawn" in metrics:
         drawn = ", ".join(f"{name} {entry['accuracy']:.2%}" for name, entry in metrics["drawn"]["variants"].items())
         lines.append(f"  drawn digits (golden model): {drawn}")
+    if "paddrawn" in metrics:
+        lines.append(paddrawn_line(metrics["paddrawn"]))
     if "inference" in metrics:
         frames = metrics["inference"]["frames"]
         cycles = metrics["inference"]["cycles"]
@@ -115,6 +135,15 @@ def summary(metrics: dict[str, Any]) -> str:
         memory = metrics["memory"]
         lines.append(f"  peak memory of the build: {memory['peak_mib']} MiB ({memory['peak_task']})")
     return "\n".join(lines)
+
+
+def paddrawn_line(pad: dict[str, Any]) -> str:
+    if not pad["canvas"]:
+        return f"  pad-drawn digits: none ({pad['reason']})"
+    line = f"  pad-drawn digits on the console: {pad['right']} of {pad['total']} right"
+    line += f" ({', '.join(pad['wrong'])} wrong)" if pad["wrong"] else ""
+    frames = pad["frames"]
+    return line + f"; the answer {frames['mean']:.1f} frames after the last stroke (worst {frames['max']})"
 
 
 def run(target: Path, parts: dict[str, Path]) -> None:

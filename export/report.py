@@ -3,8 +3,10 @@
 The page shows the metrics table, the confusion matrix and the misclassified test digits
 (the console's predictions when `doit evaluate` measured this very ROM, else the golden
 model's, which the console matches bit for bit), the drawn evaluation (accuracy on test
-digits changed as people draw, with examples), the training curves, the ROM budget, an
-emulator screenshot (made by the `screenshot` task) and the task graph (pipeline/graph.py).
+digits changed as people draw, with examples), the pad-drawn digits (drawn with the D-pad on
+the ROM by the `paddrawn` task: the summary and their contact sheet), the training curves, the
+ROM budget, an emulator screenshot (made by the `screenshot` task) and the task graph
+(pipeline/graph.py).
 Matplotlib draws the charts (imported here only, never when dodo.py loads).
 """
 
@@ -187,6 +189,28 @@ def drawn_rows(metrics: dict[str, Any]) -> list[str]:
     return rows
 
 
+def paddrawn_html(metrics: dict[str, Any]) -> str:
+    """The pad-drawn digits' paragraph and table (their contact sheet, paddrawn.png, follows it)."""
+    pad = metrics.get("paddrawn")
+    if pad is None:
+        return "<p>Not drawn on this ROM: run <code>doit paddrawn</code>.</p>"
+    if not pad["canvas"]:
+        return f"<p>None: {html.escape(pad['reason'])}.</p>"
+    frames = pad["frames"]
+    wrong = ", ".join(pad["wrong"]) or "none"
+    rows = [
+        f"<tr><th>{html.escape(style)}</th><td>{entry['right']} of {entry['total']}</td></tr>"
+        for style, entry in pad["by_style"].items()
+    ]
+    return (
+        f"<p>Digits drawn with the D-pad and A on the emulated console, a fresh one for each "
+        f"(<code>nes/tools/pad_digits.py</code>): <strong>{pad['right']} of {pad['total']} right</strong> "
+        f"(wrong: {html.escape(wrong)}); the answer is on the screen {frames['mean']:.1f} frames after the "
+        f"last stroke on average, {frames['max']} at worst.</p>\n"
+        f"<table>\n<tr><th>style</th><th>right</th></tr>\n{chr(10).join(rows)}\n</table>"
+    )
+
+
 def plot_tasks(edges: dict[str, list[str]], target: Path) -> None:
     """The doit task graph, layered by dependency depth, arrows from producer to consumer."""
     plt = _pyplot()
@@ -309,6 +333,11 @@ on the canvas (seed {drawn["seed"]}; settings in <code>drawn:</code>, numbers in
 </table>
 <figure><img src="drawn.png" alt="drawn examples">
 <figcaption>The first test digit of each class per variant, titled with the answer (red: wrong).</figcaption></figure>
+<h2>Drawn with the D-pad</h2>
+{paddrawn_html(metrics)}
+<figure><img src="paddrawn.png" alt="pad-drawn digits">
+<figcaption>Each pad-drawn digit's canvas as the screen shows it (the red sprite is the cursor), named, with the
+console's answer and the frames from the last stroke to it; wrong ones framed in red.</figcaption></figure>
 <h2>Training</h2>
 <figure><img src="training.png" alt="training curves"><figcaption>Loss and accuracy per epoch.</figcaption></figure>
 <h2>Cartridge</h2>

@@ -1,8 +1,9 @@
 """The `screenshot` step: the cartridge as a person sees it, for the build report.
 
-Runs the ROM in cynes: draws a 7 with the controller and waits for the answer (on a ROM built
-without the canvas, classifies test image 0 through the RAM interface instead), then saves the
-screen at twice its size and a caption saying what it shows.
+Runs the ROM in cynes: draws a 7 with the controller (the neat 7 with a bar of the pad-drawn set,
+nes/tools/pad_digits.py) and waits for the answer (on a ROM built without the canvas, classifies
+test image 0 through the RAM interface instead), then saves the screen at twice its size and a
+caption saying what it shows.
 """
 
 from __future__ import annotations
@@ -13,12 +14,15 @@ import numpy as np
 
 from common.fsutil import atomic_path, write_json
 
+SCREENSHOT_DIGIT = "7 neat, bar"  # of nes/tools/pad_digits.py: the 7 of docs/screenshot.png
+
 
 def screenshot(rom: Path, digit_input: np.ndarray, target: Path) -> str:
     """Save the screen after one classification as `target` (PNG); return the caption."""
     from PIL import Image
 
-    from nes.tools.ui_driver import DIGITS, Ui
+    from nes.tools.pad_digits import by_name
+    from nes.tools.ui_driver import Ui
 
     ui = Ui(rom)
     try:
@@ -28,7 +32,7 @@ def screenshot(rom: Path, digit_input: np.ndarray, target: Path) -> str:
         frame = ui.step(0, 2)
         caption = f"The cartridge (built without the canvas) after classifying test image 0: {digit}."
     else:
-        ui.draw(DIGITS[7])
+        ui.draw(by_name(SCREENSHOT_DIGIT).strokes)
         frames = ui.wait_answer()
         frame = ui.frame
         caption = f"A 7 drawn with the D-pad and A; {frames} frames after the last stroke the console shows its answer."

@@ -7,6 +7,7 @@ from nes/tools/screen.py (the layout ui.s draws).
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,13 @@ class Ui:
         self.console = Console(rom)
         self.nes = self.console.nes
         self.sym = self.console.symbols.address
+        self.frame = self.nes.step(1).copy()
+
+    def reset(self) -> None:
+        """Back to the state just after construction: the console as booted, nothing drawn
+        (as good as a new Ui, without reading the ROM and its symbols again)."""
+        self.nes.load(self.console.ready_state)
+        self.nes.controller = 0
         self.frame = self.nes.step(1).copy()
 
     def byte(self, name: str) -> int:
@@ -98,6 +106,7 @@ def lit(region: np.ndarray) -> np.ndarray:
     return np.any(region != region[0, 0], axis=-1) if region.size else np.zeros((0, 0), bool)
 
 
+@cache  # read once: wait_answer compares the screen with them every frame
 def glyph_masks() -> list[np.ndarray]:
     """The expected big-digit renderings (24x40 booleans) from nes/art/bigdigits.png."""
     from PIL import Image
@@ -139,20 +148,3 @@ def canvas_region(frame: np.ndarray) -> np.ndarray:
 def expected_bars(scores: np.ndarray, shift: int) -> list[int]:
     best = int(scores.max())
     return [max(0, BAR_PIXELS - ((best - int(s)) >> shift)) for s in scores]
-
-
-# Digits drawn as a person would: strokes of canvas cells (y, x), pen down along each.
-DIGITS: dict[int, list[list[tuple[int, int]]]] = {
-    0: [[(5, 13), (7, 8), (13, 7), (19, 8), (22, 13), (19, 18), (13, 19), (7, 18), (5, 13)]],
-    1: [[(5, 14), (22, 13)]],
-    2: [[(8, 8), (5, 13), (8, 18), (12, 17), (21, 8), (21, 19)]],
-    3: [[(6, 8), (5, 13), (7, 18), (12, 16), (13, 11)], [(13, 11), (14, 17), (19, 18), (22, 13), (20, 8)]],
-    4: [[(5, 9), (14, 7), (14, 19)], [(6, 16), (22, 16)]],
-    5: [[(5, 18), (5, 9), (12, 8), (11, 14), (15, 18), (20, 16), (22, 11), (20, 7)]],
-    6: [[(5, 16), (11, 10), (18, 8), (22, 12), (20, 17), (15, 17), (13, 12), (17, 8)]],
-    7: [[(6, 7), (6, 19), (22, 12)], [(14, 10), (14, 18)]],
-    8: [
-        [(9, 17), (5, 13), (8, 9), (12, 12), (16, 16), (20, 16), (22, 12), (20, 8), (16, 9), (12, 13), (8, 17), (5, 13)]
-    ],
-    9: [[(11, 17), (6, 13), (8, 9), (12, 11), (11, 17), (5, 17), (22, 16)]],
-}

@@ -49,13 +49,16 @@ def test_report_page_and_images(tiny_build: TinyBuild) -> None:
     parser.feed(page)
     parser.close()
     assert parser.open_tags == []  # every element closed
-    assert {"Metrics", "Drawn, not only scanned", "Training", "Cartridge", "Build"} <= set(parser.headings)
+    assert {"Metrics", "Drawn, not only scanned", "Drawn with the D-pad", "Training", "Cartridge", "Build"} <= set(
+        parser.headings
+    )
     assert parser.table_cells >= 10
     expected = {"confusion.png", "training.png", "rom_budget.png", "misclassified.png", "screen.png", "tasks.png",
-                "drawn.png"}
+                "drawn.png", "paddrawn.png"}
     assert set(parser.images) == expected
     for name in expected:
         with Image.open(folder / name) as image:
             assert image.format == "PNG" and image.width > 100 and image.height > 100, name
     assert "integer accuracy" in page and "PRG-ROM" in page
     assert "<th>mixed</th>" in page and "points" in page  # the drawn table
+    assert "pad-drawn" in page and "<th>large</th>" in page  # the pad-drawn summary

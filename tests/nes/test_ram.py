@@ -19,7 +19,8 @@ from common.config import PreprocessConfig
 from intnet import golden
 from intnet.prep import preprocess
 from nes.tools import budget, cc65, mapfile
-from nes.tools.ui_driver import DIGITS, SELECT, START, Ui, shown_digit
+from nes.tools.pad_digits import DIGITS
+from nes.tools.ui_driver import SELECT, START, Ui, shown_digit
 from tests.conftest import TINY_DOIT, TinyBuild
 from tests.nes.builds import LayerSpec, NesBuild, build_rom, structured_inputs
 from tests.nes.test_inference import compare
