@@ -122,10 +122,12 @@ class PreprocessConfig(_Strict):
 
     @model_validator(mode="after")
     def _bilinear_is_origin_only(self) -> PreprocessConfig:
-        if self.resize == "bilinear" and (self.levels != 256 or self.center or self.deskew):
+        if self.resize == "bilinear" and (
+            self.levels != 256 or self.center or self.deskew or self.normalize is not None or self.ink is not None
+        ):
             raise ValueError(
                 "resize 'bilinear' reproduces the origin project only: it needs levels 256, "
-                "deskew false and center false (the console can only mirror resize 'area')"
+                "deskew false, center false, normalize null and ink null (the console can only mirror resize 'area')"
             )
         return self
 

@@ -29,9 +29,10 @@ def test_default_and_presets_are_valid() -> None:
     assert (origin.preprocess.resize, origin.model.dropout, origin.train.epochs) == ("bilinear", 0.5, 50)
     assert origin.train.batch_size == 64
     assert origin.name != default.name  # its own folder under build/
-    normalized = config_module.load(ROOT / "training" / "presets" / "normalize-20.yaml")
-    assert normalized.preprocess.normalize == 20 and default.preprocess.normalize is None
-    assert normalized.layer_sizes == default.layer_sizes and normalized.name != default.name
+    scanned = config_module.load(ROOT / "training" / "presets" / "scanned.yaml")
+    assert default.preprocess.normalize == 20 and default.preprocess.ink is not None
+    assert (scanned.preprocess.normalize, scanned.preprocess.ink, scanned.augment.coarse) == (None, None, 0)
+    assert scanned.layer_sizes == default.layer_sizes and scanned.name != default.name
 
 
 @pytest.mark.parametrize(
