@@ -201,20 +201,27 @@ def random_maps(rng: np.random.Generator, n: int, shape: tuple[int, int, int], t
 
 
 def mnist_inputs(count: int) -> np.ndarray:
-    """The default network's inputs: 14x14 area sums of 3 levels (0..8), the first `count` test
-    digits, as (count, 14, 14, 1)."""
-    from intnet.prep import preprocess
-    from training.data import load_mnist  # noqa: PLC0415 (heavy)
+    """The default network's inputs (config.yaml's preprocessing: 14x14 area sums of 3 levels,
+    values 0..8) of the first `count` MNIST test digits, as (count, 14, 14, 1)."""
+    import gzip
 
-    _, (x_test, _) = load_mnist(Path(os.environ["MNIST_DIR"]))
-    return preprocess(x_test[:count]).reshape(count, 14, 14, 1).astype(np.uint8)
+    from common.config import load
+    from intnet.prep import preprocess
+    from training.dataset import parse_idx
+
+    root = cc65.NES_DIR.parent
+    cfg = load(root / "config.yaml")
+    path = Path(os.environ.get("MNIST_DIR", root / cfg.data.dir)) / "t10k-images-idx3-ubyte.gz"
+    images = parse_idx(gzip.decompress(path.read_bytes()), str(path))[:count]
+    side = cfg.preprocess.size
+    return preprocess(images, cfg.preprocess).reshape(count, side, side, 1).astype(np.uint8)
 
 
 def measure(args: argparse.Namespace) -> int:
     import tempfile
 
     sys.path.insert(0, str(cc65.NES_DIR.parent / "docs"))
-    import cnn_plan_cost as model  # noqa: PLC0415
+    import cnn_plan_cost as model
 
     rng = np.random.default_rng(args.seed)
     digits = mnist_inputs(args.digits)
@@ -244,9 +251,8 @@ def measure(args: argparse.Namespace) -> int:
     print(f"| layer ({args.digits} maps, bit-exact) | measured mean | worst | model | measured / model |")
     print("|---|---:|---:|---:|---:|")
     for name, mean, worst, predicted in rows:
-        print(
-            f"| {name} | {mean:,.0f} ({mean / FRAME:.2f} fr) | {worst:,.0f} | {predicted:,.0f} | {mean / predicted:.2f} |"
-        )
+        ratio = mean / predicted
+        print(f"| {name} | {mean:,.0f} ({mean / FRAME:.2f} fr) | {worst:,.0f} | {predicted:,.0f} | {ratio:.2f} |")
     return 0
 
 
