@@ -70,6 +70,6 @@ def write(console: Console, cells: np.ndarray) -> None:
 def asm_constants() -> list[str]:
     """The format's sizes as ca65 lines for ui.inc."""
     return [
-        f"CANVAS_ROW_BYTES = {ROW_BYTES}   ; packed canvas: bytes a row, {CELLS_PER_BYTE} cells a byte (nes/tools/canvas.py)",
+        f"CANVAS_ROW_BYTES = {ROW_BYTES}   ; packed canvas: bytes a row ({CELLS_PER_BYTE} cells a byte)",
         f"CANVAS_BYTES = {BYTES}      ; the whole packed canvas",
     ]
