@@ -114,13 +114,15 @@ big_w:    .res BIG
 big_s:    .res BIG
 ; The current row unpacked, one byte a cell (unpack_row), in the bytes from pp_scratch on.
 pp_cells = pp_scratch
+pp_c0 = pp_cells + CANVAS_SIDE  ; its first unpacked cell
+pp_c1 = pp_c0 + 1               ; and the one after its last
 .if ::PP_NORMALIZE
 ; The column map nm_map[X]: the canvas column of normalised column X (the box's columns only),
-; made by each scan after pp_cells, and a few bytes more.
-nm_map = pp_cells + CANVAS_SIDE
+; made by each scan after them, and a few bytes more.
+nm_map = pp_c1 + 1
 nm_tail:  .res nm_map + CANVAS_SIDE - *
 .endif
-.assert big_s + BIG - pp_scratch >= CANVAS_SIDE, error, "pp_cells must fit in the scratch bytes"
+.assert big_s + BIG - pp_scratch >= CANVAS_SIDE + 2, error, "pp_cells must fit in the scratch bytes"
 ; The area-sum pass no longer needs the moments (deskew and centring are done): its row sums by
 ; block column (one byte each) share their bytes.
 rowbuf = pp_m
@@ -311,7 +313,11 @@ row_on:
   bne on_window
   jmp next_row          ; an area-sum pass skips rows outside the window
 on_window:
+.if ::PP_NORMALIZE
+  jsr unpack_box
+.else
   jsr unpack_row
+.endif
   bne ink
   jmp next_row          ; a blank row adds nothing
 ink:
@@ -342,7 +348,7 @@ cell:
   sta pp_v
   txa
 .else
-  ldy #0
+  ldy pp_c0             ; the cells from the first byte with ink to the last
 cell:
   lda pp_cells,y
   beq next_cell
@@ -411,7 +417,7 @@ split_col:              ; the cell straddles two block columns: one half cell ea
 .else
 next_cell:
   iny
-  cpy #CANVAS_SIDE
+  cpy pp_c1
   beq row_done
   jmp cell
 .endif
@@ -450,24 +456,66 @@ done:
 .endproc
 
 ;;
-; The packed canvas row at pp_ptr: Z set when it is blank (every cell 0), else Z clear and the
-; row unpacked into pp_cells, one byte a cell. Clobbers A, X, Y; one byte of stack.
-; A loop, not unrolled: PRG is what the default network's tables are short of.
+; The packed canvas row at pp_ptr: Z set when it is blank (every cell 0), else Z clear and its
+; cells from its first to its last byte with ink unpacked into pp_cells, one byte a cell, at
+; their columns pp_c0..pp_c1-1 (the cells outside are stale). Clobbers A, X, Y.
 .proc unpack_row
-  ldy #CANVAS_ROW_BYTES-1       ; blank? the OR of its bytes
-  lda #0
-blank:
-  ora (pp_ptr),y
+  ldy #CANVAS_ROW_BYTES-1
+last:
+  lda (pp_ptr),y
+  bne found
   dey
-  bpl blank
-  tax                           ; Z from A (dey left it from Y)
-  bne ink
+  bpl last
+  lda #0                        ; blank: Z set (dey left it clear)
   rts
-ink:
-  .assert CANVAS_ROW_BYTES * 4 = CANVAS_SIDE, error, "unpack_row takes 4 cells a byte"
-  ldx #0                        ; X: the cell, Y: its byte
+found:
+  tya
+  asl a
+  asl a
+  adc #4                        ; (carry clear: asl of <= 6)
+  sta pp_c1
+  ldy #$FF
+first:
   iny
-  clc                           ; (for the zero bytes' adc; every cpy below leaves it clear)
+  lda (pp_ptr),y
+  beq first                     ; stops at the last byte with ink at the latest
+  tya
+  asl a
+  asl a
+  sta pp_c0
+  jmp unpack_cells
+.endproc
+
+.if ::PP_NORMALIZE
+;;
+; The packed canvas row at pp_ptr unpacked over the bytes of the ink's bounding box (nm_lo+1,
+; nm_n+1), which hold every column nm_map reads; Z clear. No blank test: inside the box blank
+; rows are rare, and the OR would cost every row.
+.proc unpack_box
+  lda nm_lo+1                   ; the box's first column, down to its byte's first cell
+  and #<~3
+  sta pp_c0
+  lda nm_lo+1                   ; its last column + 1, up to the end of its byte
+  clc
+  adc nm_n+1
+  adc #3
+  and #<~3
+  sta pp_c1
+  ; fall through
+.endproc
+.endif
+
+;;
+; Unpacks the cells pp_c0..pp_c1-1 (whole bytes) of the packed row at pp_ptr into pp_cells.
+; Returns Z clear. Clobbers A, X, Y; one byte of stack.
+.proc unpack_cells
+  .assert CANVAS_ROW_BYTES * 4 = CANVAS_SIDE, error, "unpack_cells takes 4 cells a byte"
+  ldx pp_c0                     ; X: the cell, Y: its byte
+  txa
+  lsr a
+  lsr a
+  tay
+  clc                           ; (for the zero bytes' adc; every cpx below leaves it clear)
 byte:
   lda (pp_ptr),y
   beq zero
@@ -484,7 +532,7 @@ byte:
   inx
 next:
   iny
-  cpy #CANVAS_ROW_BYTES
+  cpx pp_c1
   bne byte
   lda #1                        ; Z clear: the row has ink
   rts
@@ -930,7 +978,7 @@ row:
   jsr unpack_row
   beq next_row          ; blank
   ldx pp_y              ; X: the canvas row
-  ldy #0
+  ldy pp_c0             ; the cells from the first byte with ink to the last
 cell:
   lda pp_cells,y
   beq next_cell
@@ -946,7 +994,7 @@ cell:
   stx nm_lo
 next_cell:
   iny
-  cpy #CANVAS_SIDE
+  cpy pp_c1
   bne cell
 next_row:
   inc pp_y

@@ -31,7 +31,7 @@ STACK_RESERVE = 0x200 - STACK_AREA.start - STACK_RAM  # the rest of the stack pa
 SYSTEM_BSS = 96 + 6 + 27  # nmi.s vram_buf, main.s timing and heartbeat, ui.s tile rows and result
 CANVAS_BSS = canvas.BYTES + 121  # prep.s (only with the canvas): the packed canvas + preprocessing variables
 # (its row of unpacked cells shares the wide temporaries)
-NORMALIZE_BSS = 20  # prep.s's size normalisation (only with the canvas and input.normalize): nm_*, pp_xd,
+NORMALIZE_BSS = 22  # prep.s's size normalisation (only with the canvas and input.normalize): nm_*, pp_xd,
 # and the column map's bytes beyond the wide temporaries
 UI_PRG = 4096  # ui.s + prep.s code and data (measured ~3 KiB), reserved by gen_network
 NORMALIZE_PRG = 320  # prep.s's size normalisation (only with input.normalize; measured 313 bytes), reserved too
