@@ -33,7 +33,7 @@ CANVAS_BSS = canvas.BYTES + 121  # prep.s (only with the canvas): the packed can
 # (its row of unpacked cells shares the wide temporaries)
 NORMALIZE_BSS = 22  # prep.s's size normalisation (only with the canvas and input.normalize): nm_*, pp_xd,
 # and the column map's bytes beyond the wide temporaries
-UI_PRG = 4096  # ui.s + prep.s code and data (measured ~3 KiB), reserved by gen_network
+UI_PRG = 4352  # ui.s + prep.s code and data (the packed canvas added ~180 bytes), reserved by gen_network
 NORMALIZE_PRG = 320  # prep.s's size normalisation (only with input.normalize; measured 313 bytes), reserved too
 
 
