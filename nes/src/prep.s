@@ -38,7 +38,13 @@
 ; Centre (center_shifts): dy = floor((14*M - Sy) / M), dx likewise (blank: no shift).
 ; Floors of negative numbers are true floors, like Python's //.
 ;
-; Runs in the main thread (about 1-1.5 frames); the NMI may draw into the canvas meanwhile:
+; The canvas is packed, 2 bits a cell (nes/tools/canvas.py): row y is the CANVAS_ROW_BYTES
+; bytes from canvas + CANVAS_ROW_BYTES * y, cell x the field x & 3 (bits 2(x & 3), +1) of its
+; byte x >> 2. Every pass reads a row through unpack_row: a blank row (all bytes zero, a quick
+; OR) is skipped whole, any other is unpacked into pp_cells, one byte a cell, which the pass
+; then walks as before. pp_cells shares bytes that no pass uses while it scans.
+;
+; Runs in the main thread (about 5 frames); the NMI may draw into the canvas meanwhile:
 ; the result is then a mix of before and after, and the UI classifies again (ui_dirty).
 
 .include "global.inc"
@@ -56,7 +62,7 @@ BIG = 6                 ; bytes of the wide signed temporaries
 pp_ptr:   .res 2        ; -> the canvas row being scanned
 
 .segment "BSS"
-canvas:   .res CANVAS_SIDE * CANVAS_SIDE  ; row-major cells, each 0..PP_LEVELS-1
+canvas:   .res CANVAS_BYTES ; packed: row-major, 4 cells a byte, the left one in bits 0-1
 pp_shift: .res CANVAS_SIDE      ; deskew shift s(y) per source row (signed)
 pp_dy:    .res 1                ; centring translation (signed)
 pp_dx:    .res 1
@@ -71,8 +77,6 @@ pp_base:  .res 1                ; nn_input index of the destination row's first 
 pp_split: .res 1                ; ... and of the block row it also reaches (OUTSIDE: none)
 pp_r:     .res 1                ; row mass
 pp_rx:    .res 2                ; row sum of v*x
-pp_q:     .res 2                ; quotient being built
-pp_cnt:   .res 1
 .if ::PP_NORMALIZE
 ; size normalisation, per axis: index 0 rows, 1 columns
 nm_lo:    .res 2        ; the ink's first row / column on the canvas (nm_lo $FF: blank canvas)
@@ -94,6 +98,10 @@ pp_sxy:   .res 4
 ms_a:     .res 3
 ms_b:     .res 1
 ms_p:     .res 3
+; From here on nothing is used while a pass scans the canvas: pp_cells (and nm_map) share it.
+pp_scratch:
+pp_q:     .res 2                ; quotient being built
+pp_cnt:   .res 1
 ; bmul: big_p (48) = mul_a (32) * mul_b (16)
 mul_a:    .res 4
 mul_b:    .res 2
@@ -104,18 +112,21 @@ big_d:    .res BIG
 big_v:    .res BIG
 big_w:    .res BIG
 big_s:    .res BIG
+; The current row unpacked, one byte a cell (unpack_row), in the bytes from pp_scratch on.
+pp_cells = pp_scratch
+pp_c0 = pp_cells + CANVAS_SIDE  ; its first unpacked cell
+pp_c1 = pp_c0 + 1               ; and the one after its last
 .if ::PP_NORMALIZE
 ; The column map nm_map[X]: the canvas column of normalised column X (the box's columns only),
-; made by each scan in the wide temporaries, which no scan uses, and four bytes more.
-nm_map = big_d
-nm_tail:  .res CANVAS_SIDE - 4*BIG
-.assert nm_tail = big_d + 4*BIG, error, "nm_map must be 28 bytes in a row"
-.assert rowbuf + PP_SIZE <= nm_map, error, "rowbuf and nm_map must not overlap"
+; made by each scan after them, and a few bytes more.
+nm_map = pp_c1 + 1
+nm_tail:  .res nm_map + CANVAS_SIDE - *
 .endif
-; The area-sum pass no longer needs the wide temporaries of the deskew and centring maths: its
-; row sums by block column (one byte each) share their bytes.
-rowbuf = big_p
-.assert big_s + BIG - big_p >= PP_SIZE, error, "rowbuf must fit in the wide temporaries"
+.assert big_s + BIG - pp_scratch >= CANVAS_SIDE + 2, error, "pp_cells must fit in the scratch bytes"
+; The area-sum pass no longer needs the moments (deskew and centring are done): its row sums by
+; block column (one byte each) share their bytes.
+rowbuf = pp_m
+.assert pp_sxy + 4 - pp_m >= PP_SIZE, error, "rowbuf must fit in the moments"
 
 ; --- wide arithmetic macros (little-endian, BIG bytes, unrolled) ---
 .macro b_add dst, src           ; dst += src
@@ -302,6 +313,14 @@ row_on:
   bne on_window
   jmp next_row          ; an area-sum pass skips rows outside the window
 on_window:
+.if ::PP_NORMALIZE
+  jsr unpack_box
+.else
+  jsr unpack_row
+.endif
+  bne ink
+  jmp next_row          ; a blank row adds nothing
+ink:
   ldx pp_y
   lda #0
   sec
@@ -323,15 +342,15 @@ step_cell:
   jmp row_done
 cell:
   ldy nm_map,x          ; its canvas column
-  lda (pp_ptr),y
+  lda pp_cells,y
   beq step_cell
   stx pp_xd
   sta pp_v
   txa
 .else
-  ldy #0
+  ldy pp_c0             ; the cells from the first byte with ink to the last
 cell:
-  lda (pp_ptr),y
+  lda pp_cells,y
   beq next_cell
   sta pp_v
   tya
@@ -398,7 +417,7 @@ split_col:              ; the cell straddles two block columns: one half cell ea
 .else
 next_cell:
   iny
-  cpy #CANVAS_SIDE
+  cpy pp_c1
   beq row_done
   jmp cell
 .endif
@@ -421,7 +440,7 @@ skip_row:
 .else
   lda pp_ptr
   clc
-  adc #CANVAS_SIDE
+  adc #CANVAS_ROW_BYTES
   sta pp_ptr
   bcc :+
   inc pp_ptr+1
@@ -434,6 +453,98 @@ skip_row:
   jmp row
 done:
   rts
+.endproc
+
+;;
+; The packed canvas row at pp_ptr: Z set when it is blank (every cell 0), else Z clear and its
+; cells from its first to its last byte with ink unpacked into pp_cells, one byte a cell, at
+; their columns pp_c0..pp_c1-1 (the cells outside are stale). Clobbers A, X, Y.
+.proc unpack_row
+  ldy #CANVAS_ROW_BYTES-1
+last:
+  lda (pp_ptr),y
+  bne found
+  dey
+  bpl last
+  lda #0                        ; blank: Z set (dey left it clear)
+  rts
+found:
+  tya
+  asl a
+  asl a
+  adc #4                        ; (carry clear: asl of <= 6)
+  sta pp_c1
+  ldy #$FF
+first:
+  iny
+  lda (pp_ptr),y
+  beq first                     ; stops at the last byte with ink at the latest
+  tya
+  asl a
+  asl a
+  sta pp_c0
+  jmp unpack_cells
+.endproc
+
+.if ::PP_NORMALIZE
+;;
+; The packed canvas row at pp_ptr unpacked over the bytes of the ink's bounding box (nm_lo+1,
+; nm_n+1), which hold every column nm_map reads; Z clear. No blank test: inside the box blank
+; rows are rare, and the OR would cost every row.
+.proc unpack_box
+  lda nm_lo+1                   ; the box's first column, down to its byte's first cell
+  and #<~3
+  sta pp_c0
+  lda nm_lo+1                   ; its last column + 1, up to the end of its byte
+  clc
+  adc nm_n+1
+  adc #3
+  and #<~3
+  sta pp_c1
+  ; fall through
+.endproc
+.endif
+
+;;
+; Unpacks the cells pp_c0..pp_c1-1 (whole bytes) of the packed row at pp_ptr into pp_cells.
+; Returns Z clear. Clobbers A, X, Y; one byte of stack.
+.proc unpack_cells
+  .assert CANVAS_ROW_BYTES * 4 = CANVAS_SIDE, error, "unpack_cells takes 4 cells a byte"
+  ldx pp_c0                     ; X: the cell, Y: its byte
+  txa
+  lsr a
+  lsr a
+  tay
+  clc                           ; (for the zero bytes' adc; every cpx below leaves it clear)
+byte:
+  lda (pp_ptr),y
+  beq zero
+.repeat 3
+  pha                           ; the fields from the left cell (bits 0-1) on
+  and #3
+  sta pp_cells,x
+  inx
+  pla
+  lsr a
+  lsr a
+.endrepeat
+  sta pp_cells,x                ; the last field is what the shifts left
+  inx
+next:
+  iny
+  cpx pp_c1
+  bne byte
+  lda #1                        ; Z clear: the row has ink
+  rts
+zero:
+  sta pp_cells,x
+  sta pp_cells+1,x
+  sta pp_cells+2,x
+  sta pp_cells+3,x
+  txa
+  adc #4                        ; carry clear
+  tax
+  bcc next                      ; always
 .endproc
 
 ;;
@@ -860,13 +971,16 @@ mass:
   sta nm_end            ; a blank canvas keeps an empty box: no row or column is scanned
   sta nm_start+1
   sta nm_end+1
-  tax                   ; X: the canvas row
+  sta pp_y              ; the canvas row
 row:
-  txa
+  lda pp_y
   jsr row_pointer
-  ldy #0
+  jsr unpack_row
+  beq next_row          ; blank
+  ldx pp_y              ; X: the canvas row
+  ldy pp_c0             ; the cells from the first byte with ink to the last
 cell:
-  lda (pp_ptr),y
+  lda pp_cells,y
   beq next_cell
   cpy nm_lo+1
   bcs :+
@@ -880,10 +994,12 @@ cell:
   stx nm_lo
 next_cell:
   iny
-  cpy #CANVAS_SIDE
+  cpy pp_c1
   bne cell
-  inx
-  cpx #CANVAS_SIDE
+next_row:
+  inc pp_y
+  lda pp_y
+  cmp #CANVAS_SIDE
   bne row
   bit nm_lo
   bpl ink
@@ -938,26 +1054,20 @@ scale:
 .endproc
 
 ;;
-; pp_ptr = canvas + 28 * A (A < 28). Keeps X and Y.
+; pp_ptr = canvas + CANVAS_ROW_BYTES * A (A < 28): the packed row A. Keeps X and Y.
 .proc row_pointer
-  sta pp_ptr+1
+  .assert CANVAS_ROW_BYTES = 7, error, "row_pointer multiplies by 7"
+  sta pp_ptr
   asl a
   asl a
   asl a
   sec
-  sbc pp_ptr+1          ; 7A
-  asl a
-  sta pp_ptr
-  lda #0
-  rol a
-  asl pp_ptr
-  rol a                 ; 28A: A high, pp_ptr low; carry clear
-  sta pp_ptr+1
-  lda pp_ptr
+  sbc pp_ptr            ; 7A < 256
+  clc
   adc #<canvas
   sta pp_ptr
-  lda pp_ptr+1
-  adc #>canvas
+  lda #>canvas
+  adc #0
   sta pp_ptr+1
   rts
 .endproc

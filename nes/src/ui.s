@@ -284,7 +284,10 @@ done:
 
 ;;
 ; Brush at the cursor: ui_erase = 0 raises cells to the brush levels (max), 1 zeroes them.
-; Marks the changed cells' tile rows dirty and sets ui_changed.
+; Marks the changed cells' tile rows dirty and sets ui_changed. The canvas is packed (prep.s,
+; nes/tools/canvas.py): cell x of a row is the 2-bit field x & 3 of the row's byte x >> 2, so
+; each cell is a read-modify-write of its field (mask ui_len, new bits ui_t); comparing the
+; masked fields compares the levels.
 .proc stamp
   ldx #UI_BRUSH_CELLS-1
 loop:
@@ -301,24 +304,45 @@ loop:
   cmp #CANVAS_SIDE
   bcs next
   tay
+  and #3
+  asl a
+  asl a
+  sta ui_n              ; 4 * the cell's field: its row of field_bits
+  tya
+  lsr a
+  lsr a
+  tay                   ; Y: the cell's byte in its row
   ldx ui_row
   lda canvas_lo,x
   sta ui_p0
   lda canvas_hi,x
   sta ui_p0+1
+  ldx ui_n
+  lda field_bits+3,x
+  sta ui_len            ; the field's mask (level 3 in it)
   ldx ui_k
   lda ui_erase
   bne erase
   lda brush_level,x
-  cmp (ui_p0),y
-  beq next
-  bcc next              ; never lower a cell: strokes add up like ink
+  ora ui_n
+  tax
+  lda field_bits,x
+  sta ui_t              ; the brush level in the cell's field
+  lda (ui_p0),y
+  and ui_len
+  cmp ui_t
+  bcs next              ; never lower a cell: strokes add up like ink
+  lda (ui_p0),y         ; byte ^ ((byte ^ new) & mask): the new field, the others kept
+  eor ui_t
+  and ui_len
+  eor (ui_p0),y
   sta (ui_p0),y
   jmp changed
 erase:
   lda (ui_p0),y
+  and ui_len
   beq next
-  lda #0
+  eor (ui_p0),y         ; the field cleared
   sta (ui_p0),y
 changed:
   lda #1
@@ -339,16 +363,11 @@ next:
 ; Select: every cell to 0, the whole canvas and the results redrawn blank.
 .proc clear_canvas
   lda #0
-  tax
+  ldx #CANVAS_BYTES
+  .assert CANVAS_BYTES < 256, error, "the clear loop indexes the packed canvas with X"
 loop:
-  QUARTER = CANVAS_SIDE * CANVAS_SIDE / 4
-  .assert 4 * QUARTER = CANVAS_SIDE * CANVAS_SIDE && QUARTER < 256, error, "the clear loop covers the canvas"
-  sta canvas,x
-  sta canvas+QUARTER,x
-  sta canvas+2*QUARTER,x
-  sta canvas+3*QUARTER,x
-  inx
-  cpx #QUARTER
+  sta canvas-1,x
+  dex
   bne loop
   sta ui_dirty
   sta ui_have
@@ -415,7 +434,10 @@ done:
 .endproc
 
 ;;
-; One canvas tile row (ui_row) into the VRAM buffer: tile = CANVAS0 + 27 TL + 9 TR + 3 BL + BR.
+; One canvas tile row (ui_row) into the VRAM buffer. Canvas rows 2R and 2R+1 give it: each
+; packed byte pair holds two tiles, its low nibbles the left one, its high nibbles the right
+; (cells TL, TR in the upper row's nibble, BL, BR in the lower's); tile = tile_top[upper] +
+; tile_bottom[lower] = CANVAS0 + 27 TL + 9 TR + 3 BL + BR in shades.
 .proc queue_row
   ldx vb_pos
   lda #TILE_ROWS
@@ -441,35 +463,45 @@ done:
   lda canvas_hi+1,x
   sta ui_p1+1
   ldy #0
-tile:
-  lda (ui_p0),y
+pair:
+  lda (ui_p0),y         ; left tile: the low nibbles
+  and #$0F
   tax
-  lda times27,x
+  lda tile_top,x
   sta ui_t
   lda (ui_p1),y
+  and #$0F
   tax
-  lda times3,x
+  lda tile_bottom,x
   clc
   adc ui_t
-  sta ui_t
-  iny
-  lda (ui_p0),y
-  tax
-  lda times9,x
-  clc
-  adc ui_t
-  sta ui_t
-  lda (ui_p1),y
-  tax
-  lda times1,x
-  clc
-  adc ui_t
-  iny
   ldx vb_pos
   sta vram_buf,x
-  inc vb_pos
-  cpy #CANVAS_SIDE
-  bne tile
+  lda (ui_p0),y         ; right tile: the high nibbles
+  lsr a
+  lsr a
+  lsr a
+  lsr a
+  tax
+  lda tile_top,x
+  sta ui_t
+  lda (ui_p1),y
+  lsr a
+  lsr a
+  lsr a
+  lsr a
+  tax
+  lda tile_bottom,x
+  clc
+  adc ui_t
+  ldx vb_pos
+  sta vram_buf+1,x
+  inx
+  inx
+  stx vb_pos
+  iny
+  cpy #CANVAS_ROW_BYTES
+  bne pair
   rts
 .endproc
 .endif ; UI_ENABLED
@@ -813,19 +845,31 @@ big_digits:
   CHR_BIG_DIGITS
 
 .if ::UI_ENABLED
-canvas_lo:
+canvas_lo:                      ; each canvas row's first packed byte
 .repeat CANVAS_SIDE, R
-  .byte <(canvas + R * CANVAS_SIDE)
+  .byte <(canvas + R * CANVAS_ROW_BYTES)
 .endrepeat
 canvas_hi:
 .repeat CANVAS_SIDE, R
-  .byte >(canvas + R * CANVAS_SIDE)
+  .byte >(canvas + R * CANVAS_ROW_BYTES)
 .endrepeat
-; cell value -> its share of the tile number (shade * 27, * 9, * 3, * 1 + TILE_CANVAS0)
-times27: .byte UI_SHADE_0*27, UI_SHADE_1*27, UI_SHADE_2*27, UI_SHADE_3*27
-times9:  .byte UI_SHADE_0*9, UI_SHADE_1*9, UI_SHADE_2*9, UI_SHADE_3*9
-times3:  .byte UI_SHADE_0*3, UI_SHADE_1*3, UI_SHADE_2*3, UI_SHADE_3*3
-times1:  .byte TILE_CANVAS0+UI_SHADE_0, TILE_CANVAS0+UI_SHADE_1, TILE_CANVAS0+UI_SHADE_2, TILE_CANVAS0+UI_SHADE_3
+; cell value -> shade (UI_SHADE_0 is 0: blank)
+.define CELL_SHADE(v) (((v) = 1) * UI_SHADE_1 + ((v) = 2) * UI_SHADE_2 + ((v) = 3) * UI_SHADE_3)
+.assert UI_SHADE_0 = 0, error, "a blank cell is shade 0"
+; a nibble of two cells (left in bits 0-1) -> its share of the tile number
+tile_top:                       ; upper row: TILE_CANVAS0 + 27 TL + 9 TR
+.repeat 16, N
+  .byte TILE_CANVAS0 + 27 * CELL_SHADE(N & 3) + 9 * CELL_SHADE(N >> 2)
+.endrepeat
+tile_bottom:                    ; lower row: 3 BL + BR
+.repeat 16, N
+  .byte 3 * CELL_SHADE(N & 3) + CELL_SHADE(N >> 2)
+.endrepeat
+; field_bits[4 f + v]: level v in field f of a packed byte (v = 3: the field's mask)
+field_bits:
+.repeat 16, I
+  .byte (I & 3) << (2 * (I >> 2))
+.endrepeat
 ; the brush (common/brush.py, via ui.inc): each painted cell's offset from the cursor and level
 brush_dy:    .byte UI_BRUSH_DY
 brush_dx:    .byte UI_BRUSH_DX

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from common import ldcfg
+from nes.tools import canvas
 from nes.tools.screen import CANVAS_SIDE
 
 CANVAS_CELLS = CANVAS_SIDE * CANVAS_SIDE
@@ -28,9 +29,11 @@ STACK_RESERVE = 0x200 - STACK_AREA.start - STACK_RAM  # the rest of the stack pa
 # (deepest use measured: 24 bytes)
 # Fixed BSS bytes of the hand-written sources (the link-time .assert in ui.s proves the sum):
 SYSTEM_BSS = 96 + 6 + 27  # nmi.s vram_buf, main.s timing and heartbeat, ui.s tile rows and result
-CANVAS_BSS = CANVAS_CELLS + 121  # prep.s (only with the canvas): canvas + preprocessing variables
-NORMALIZE_BSS = 19  # prep.s's size normalisation (only with the canvas and input.normalize): nm_*, pp_xd
-UI_PRG = 4096  # ui.s + prep.s code and data (measured ~3 KiB), reserved by gen_network
+CANVAS_BSS = canvas.BYTES + 121  # prep.s (only with the canvas): the packed canvas + preprocessing variables
+# (its row of unpacked cells shares the wide temporaries)
+NORMALIZE_BSS = 22  # prep.s's size normalisation (only with the canvas and input.normalize): nm_*, pp_xd,
+# and the column map's bytes beyond the wide temporaries
+UI_PRG = 4352  # ui.s + prep.s code and data (the packed canvas added ~180 bytes), reserved by gen_network
 NORMALIZE_PRG = 320  # prep.s's size normalisation (only with input.normalize; measured 313 bytes), reserved too
 
 

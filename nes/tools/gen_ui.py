@@ -23,7 +23,7 @@ from pathlib import Path
 from common import brush
 from common.fsutil import write_text
 from common.layout import UI_INC
-from nes.tools import screen
+from nes.tools import canvas, screen
 from nes.tools.budget import STACK_AREA, ram_layout, support
 
 BAR_PIXELS = screen.BAR_PIXELS
@@ -97,6 +97,7 @@ def render(manifest: dict, ui: dict, source: str) -> tuple[str, str]:
         f"RAM_STACK_BYTES = {ram.stack}   ; the same for STACKBSS ({STACK_AREA.span()})",
         "; screen layout (nes/tools/screen.py)",
         *screen.asm_constants(),
+        *canvas.asm_constants(),
         f"PP_SIZE = {size}              ; network input is PP_SIZE x PP_SIZE block sums",
         f"PP_WINDOW = {window}           ; canvas cells a side of the summed window",
         f"PP_WINDOW_START = {window_start}      ; its first canvas row and column",

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nes.tools import canvas
 from nes.tools.console import Console
 from nes.tools.screen import BAR_PIXELS, BAR_PX, BAR_PY, CANVAS_PX, CANVAS_PY, CELL, DIGIT_PX, DIGIT_PY, TILE
 from nes.tools.screen import CANVAS_SIDE as SIDE
@@ -40,7 +41,8 @@ class Ui:
         return self.byte("cur_y"), self.byte("cur_x")
 
     def canvas(self) -> np.ndarray:
-        return self.console.peek(self.sym("canvas"), SIDE * SIDE).reshape(SIDE, SIDE)
+        """The drawing as (28, 28) levels (the RAM holds it packed: nes/tools/canvas.py)."""
+        return canvas.read(self.console)
 
     def step(self, buttons: int = 0, frames: int = 1) -> np.ndarray:
         self.nes.controller = buttons

@@ -13,6 +13,7 @@ import pytest
 from common import layout
 from common.config import MNIST_SIZE, PreprocessConfig
 from intnet.prep import input_max, input_shift, preprocess, to_levels
+from nes.tools import canvas as packed_canvas
 from nes.tools.pad_digits import DIGITS
 from nes.tools.ui_driver import (
     SELECT,
@@ -125,9 +126,7 @@ def console_input(ui: Ui, canvas: np.ndarray, count: int) -> np.ndarray:
     """Write the canvas into RAM, press Start (through ui_go), wait for the answer, read nn_input."""
     nes = ui.nes
     nes.load(ui.console.ready_state)
-    base = ui.sym("canvas")
-    for i, value in enumerate(canvas.ravel()):
-        nes[base + i] = int(value)
+    packed_canvas.write(ui.console, canvas)
     nes[ui.sym("ui_go")] = 1
     ui.console.wait_done(30)
     return ui.console.peek(ui.sym("nn_input"), count)
