@@ -63,3 +63,12 @@ def load_cache(path: Path) -> Mnist:
 
     with np.load(path) as data:
         return Mnist(data["x_train"], data["y_train"], data["x_test"], data["y_test"])
+
+
+def cached_test_images(build_root: Path) -> np.ndarray:
+    """The verified MNIST test images from the `dataset` step's cache under `build_root`, for the
+    measuring tools (a one-line message, not a traceback, when the cache is not built yet)."""
+    path = build_root / "mnist" / "mnist.npz"
+    if not path.is_file():
+        raise SystemExit(f"error: no MNIST cache at {path}: run `doit dataset` first (it verifies MNIST and writes it)")
+    return load_cache(path).x_test

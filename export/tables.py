@@ -25,17 +25,12 @@ from common.config import Config
 from common.fsutil import write_bytes, write_json
 from common.layout import bias_file, weights_file
 from intnet import golden
+from intnet.golden import encode_bias
 from intnet.h5weights import dense_name, read_dense_layers
 from intnet.prep import input_shift
 from intnet.quantize import Choice, LayerReport, choices_from, quantize
 
 MANIFEST_FORMAT = 1
-
-
-def encode_bias(bias: np.ndarray, accumulator_bits: int) -> bytes:
-    unsigned = bias.astype(np.int64) & ((1 << accumulator_bits) - 1)
-    planes = [((unsigned >> (8 * k)) & 0xFF).astype(np.uint8) for k in range(accumulator_bits // 8)]
-    return b"".join(plane.tobytes() for plane in planes)
 
 
 def build_manifest(cfg: Config, network: golden.IntNetwork, reports: list[LayerReport]) -> dict[str, Any]:

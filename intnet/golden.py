@@ -133,6 +133,13 @@ def weight_bytes(inputs: int, outputs: int, bits: int) -> int:
     return inputs * outputs if bits == 8 else inputs * -(-outputs // 2)
 
 
+def encode_bias(bias: np.ndarray, accumulator_bits: int) -> bytes:
+    """Encode biases as the planar little-endian table `read_bias` decodes (all low bytes first)."""
+    unsigned = bias.astype(np.int64) & ((1 << accumulator_bits) - 1)
+    planes = [((unsigned >> (8 * k)) & 0xFF).astype(np.uint8) for k in range(accumulator_bits // 8)]
+    return b"".join(plane.tobytes() for plane in planes)
+
+
 def read_bias(data: bytes, outputs: int, accumulator_bits: int) -> np.ndarray:
     """Decode a planar little-endian bias table (all low bytes, then the next bytes...)."""
     width = accumulator_bits // 8

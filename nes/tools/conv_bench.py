@@ -15,7 +15,6 @@ into inference.s through gen_network.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,8 +22,8 @@ from pathlib import Path
 import numpy as np
 
 from common.fsutil import write_bytes, write_text
-from export.tables import encode_bias
 from intnet import golden, layers
+from intnet.golden import encode_bias
 from nes.tools import cc65
 from nes.tools.dbginfo import read_symbols
 from nes.tools.gen_network import rom_weights
@@ -203,16 +202,13 @@ def random_maps(rng: np.random.Generator, n: int, shape: tuple[int, int, int], t
 def mnist_inputs(count: int) -> np.ndarray:
     """The default network's inputs (config.yaml's preprocessing: 14x14 area sums of 3 levels,
     values 0..8) of the first `count` MNIST test digits, as (count, 14, 14, 1)."""
-    import gzip
-
     from common.config import load
+    from common.mnist import cached_test_images
     from intnet.prep import preprocess
-    from training.dataset import parse_idx
 
     root = cc65.NES_DIR.parent
     cfg = load(root / "config.yaml")
-    path = Path(os.environ.get("MNIST_DIR", root / cfg.data.dir)) / "t10k-images-idx3-ubyte.gz"
-    images = parse_idx(gzip.decompress(path.read_bytes()), str(path))[:count]
+    images = cached_test_images(root / "build")[:count]  # `doit dataset` makes it
     side = cfg.preprocess.size
     return preprocess(images, cfg.preprocess).reshape(count, side, side, 1).astype(np.uint8)
 

@@ -1,6 +1,6 @@
 """Measure `prep_run` (canvas -> nn_input) in cynes, the way nes/README.md "Timing" describes.
 
-    MNIST_DIR=... python -m nes.tools.prep_timing ROM [--count 1000] [--levels 3]
+    python -m nes.tools.prep_timing ROM [--count 1000] [--levels 3] [--build-dir build]  (after `doit dataset`)
 
 From the booted state: write the canvas (nes/tools/canvas.py) and raise `ui_go` (what Start
 does) just before frame F0; main starts the classification at the point of F0 where a raw
@@ -38,12 +38,12 @@ def prep_cycles(console: Console, cells: np.ndarray) -> float:
     return whole - console.infer(inputs).cycles
 
 
-def canvases(count: int, levels: int, mnist_dir: Path) -> list[np.ndarray]:
-    """The first `count` MNIST test digits as canvases of `levels` grey levels."""
+def canvases(count: int, levels: int, build_dir: Path) -> list[np.ndarray]:
+    """The first `count` MNIST test digits (the dataset cache) as canvases of `levels` grey levels."""
+    from common.mnist import cached_test_images
     from intnet.prep import to_levels
-    from training.dataset import load_split
 
-    images = load_split(mnist_dir, "test", allow_download=False, mirrors=[])[0][:count]
+    images = cached_test_images(build_dir)[:count]
     return list(to_levels(images, levels))
 
 
@@ -52,13 +52,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("rom", type=Path)
     parser.add_argument("--count", type=int, default=1000, help="MNIST test digits (default 1000)")
     parser.add_argument("--levels", type=int, default=3, help="the ROM's grey levels (default 3)")
-    parser.add_argument("--mnist-dir", type=Path, default=None, help="default: $MNIST_DIR")
+    parser.add_argument("--build-dir", type=Path, default=Path("build"), help="its MNIST cache (`doit dataset`)")
     args = parser.parse_args(argv)
-    import os
-
-    mnist_dir = args.mnist_dir or Path(os.environ.get("MNIST_DIR", "data/mnist"))
     console = Console(args.rom)
-    cycles = np.array([prep_cycles(console, cells) for cells in canvases(args.count, args.levels, mnist_dir)])
+    cycles = np.array([prep_cycles(console, cells) for cells in canvases(args.count, args.levels, args.build_dir)])
     full = prep_cycles(console, np.full((CANVAS_SIDE, CANVAS_SIDE), args.levels - 1))
     frame = NTSC_CYCLES_PER_FRAME
     print(

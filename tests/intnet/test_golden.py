@@ -8,9 +8,8 @@ import numpy as np
 import pytest
 
 from common.config import QatConfig, QuantizeConfig
-from export.tables import encode_bias
 from intnet import golden
-from intnet.golden import IntLayer, IntNetwork
+from intnet.golden import IntLayer, IntNetwork, encode_bias
 from intnet.h5weights import FloatLayer
 from intnet.quantize import QuantizationError, quantize
 from tests.conftest import TinyBuild

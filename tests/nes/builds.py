@@ -12,8 +12,8 @@ import numpy as np
 
 from common import layout
 from common.layout import bias_file, weights_file
-from export.tables import encode_bias
 from intnet import golden
+from intnet.golden import encode_bias
 from tests.conftest import ROOT
 
 
