@@ -38,7 +38,7 @@ except config_module.ConfigError as error:
 LAYOUT = Layout(Path(get_var("builddir", "build") or "build"), CFG.name)
 LAYOUT.out.mkdir(parents=True, exist_ok=True)
 os.environ[memory.FOLDER_ENV] = str(LAYOUT.memory.resolve())  # where each step records its peak memory
-LAYER_COUNT = len(CFG.model.hidden) + 1
+LAYER_COUNT = len(CFG.plan.weighted)  # the layers with weight and bias tables
 TABLES = LAYOUT.tables(LAYER_COUNT)
 
 DOIT_CONFIG = {
@@ -118,6 +118,11 @@ def task_teacher():
     )
 
 
+MODEL_SETTINGS = CFG.model.model_dump(exclude_none=True)
+"""The model section as tasks compare it: `hidden` or `layers`, whichever is given (a dense-only
+config compares as it did before `layers` existed)."""
+
+
 def task_train():
     """Train the Keras MLP (TensorFlow runs in its own process) and save model.h5."""
     return task(
@@ -127,7 +132,7 @@ def task_train():
         file_dep=[LAYOUT.inputs, *DISTILL_DEPS],
         targets=[str(LAYOUT.model), str(LAYOUT.history), str(LAYOUT.float_eval)],
         uptodate=[
-            config_changed({"model": CFG.model.model_dump(), "train": CFG.train.model_dump(), "distill": DISTILL_KEYS})
+            config_changed({"model": MODEL_SETTINGS, "train": CFG.train.model_dump(), "distill": DISTILL_KEYS})
         ],
         clean=True,
     )
@@ -152,7 +157,7 @@ def task_qat():
         uptodate=[
             config_changed(
                 {
-                    "model": CFG.model.model_dump(),
+                    "model": MODEL_SETTINGS,
                     "train": CFG.train.model_dump(),
                     "quantize": CFG.quantize.model_dump(),
                     "distill": DISTILL_KEYS,
