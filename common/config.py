@@ -349,9 +349,8 @@ class Config(_Strict):
         prg = ldcfg.memory()["PRG"].size
         room = prg - PRG_RESERVED
         if needed > room:
-            shape = "-".join(self.layer_codes) if plan.convolutional else "-".join(map(str, self.layer_sizes))
             raise ValueError(
-                f"layers {shape} need about {needed} bytes of weight tables, "
+                f"layers {self.shape_text} need about {needed} bytes of weight tables, "
                 f"{needed - room} more than the {room} bytes a {prg // 1024} KiB NROM cartridge has for them; "
                 + (
                     "use fewer units in the first dense layer, fewer channels in the last conv, or more pools"
@@ -378,6 +377,11 @@ class Config(_Strict):
     def layer_codes(self) -> list[str]:
         """Short names of the layers, e.g. ['14x14x1', 'conv16v', 'pool2', 'dense32', '10']."""
         return self.plan.codes(self.input_shape)
+
+    @property
+    def shape_text(self) -> str:
+        """196-144-32-10, or for a CNN 14x14x1-conv16v-pool2-dense32-10."""
+        return "-".join(self.layer_codes if self.model.convolutional else map(str, self.layer_sizes))
 
     @property
     def layer_sizes(self) -> list[int]:

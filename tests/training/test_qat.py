@@ -43,7 +43,7 @@ def test_fake_quant_forward_pass_is_the_integer_network(weight_bits: list[int], 
     inputs[rng.random(inputs.shape) < 0.6] = 0
     settings = qcfg(weight_bits, activation_bits)
     network, reports = quantize(layers, input_max, settings, inputs[:1000], inputs[1000:])
-    steps = steps_of(network, reports)
+    steps = steps_of(network.layers, reports)
     fixed = [Choice(s["weight_exponent"], 0, s["shift"]) for s in steps]
     again, _ = quantize(layers, input_max, settings, inputs[:1000], inputs[1000:], fixed=fixed)
     for a, b in zip(network.layers, again.layers, strict=True):  # fixed choices rebuild the same network
