@@ -156,9 +156,11 @@ def _quantize_from(
     n_train: int,
     cfg: QuantizeConfig,
     cache: dict[int, _State] | None = None,
+    stop: int | None = None,
 ) -> tuple[list[layers.Layer], list[LayerReport]]:
-    """Quantize the weighted layers from number `start` on, `state` being the input of that one;
-    with `cache`, record the input state of every weighted layer."""
+    """Quantize the weighted layers from number `start` on (up to, not including, number `stop`),
+    `state` being the input of that one; with `cache`, record the input state of every weighted
+    layer reached."""
     bits = cfg.bits_per_layer(len(float_layers))
     out: list[layers.Layer] = []
     reports: list[LayerReport] = []
@@ -182,6 +184,8 @@ def _quantize_from(
             continue
         if cache is not None:
             cache[weighted] = state
+        if stop is not None and weighted >= stop:
+            break
         pooled = item.kind == "conv" and position + 1 < len(placed) and placed[position + 1].kind == "pool"
         padding = getattr(item.spec, "padding", "valid")
         layer, report, state = _quantize_layer(
@@ -217,7 +221,6 @@ def quantize_net(
         return QuantizedNet(input_max, net, reports)
     choices = [Choice(weight_exponent(layer.kernel, b), 0) for layer, b in zip(float_layers, bits, strict=True)]
     if cfg.search and train_labels is not None:
-        prefix: list[layers.Layer] = []
         state = start
         for index in range(len(float_layers)):
             base = choices[index]
@@ -231,32 +234,18 @@ def quantize_net(
                     suffix, _ = _quantize_from(plan, float_layers, trial, index, state, n_train, cfg)
                 except QuantizationError:
                     continue
-                digits = predict([*prefix, *suffix], train_inputs)
+                digits = predict(suffix, state.values[:n_train])  # the earlier layers' outputs are cached
                 accuracy = float(np.mean(digits == train_labels))
                 if best is None or accuracy > best[0]:
                     best = (accuracy, order)
             if best is not None:
                 choices[index] = candidates[best[1]]
-            # the chosen layer's output is the next layer's input: quantize up to it once more
-            cache: dict[int, _State] = {}
-            suffix, _ = _quantize_from(plan, float_layers, choices, index, state, n_train, cfg, cache)
-            prefix_len = _layers_before(plan, index + 1) - _layers_before(plan, index)
-            prefix = [*prefix, *suffix[:prefix_len]]
-            if index + 1 < len(float_layers):
+            if index + 1 < len(float_layers):  # the chosen layer's output is the next layer's input
+                cache: dict[int, _State] = {}
+                _quantize_from(plan, float_layers, choices, index, state, n_train, cfg, cache, stop=index + 1)
                 state = cache[index + 1]
     net, reports = _quantize_from(plan, float_layers, choices, 0, start, n_train, cfg)
     return QuantizedNet(input_max, net, reports)
-
-
-def _layers_before(plan: Plan, weighted_index: int) -> int:
-    """How many entries of the quantized layer list come before weighted layer `weighted_index`."""
-    seen = -1
-    for position, item in enumerate(plan.layers):
-        if item.weighted:
-            seen += 1
-            if seen == weighted_index:
-                return position
-    return len(plan.layers)
 
 
 def predict(net: list[layers.Layer], inputs: np.ndarray, batch: int = IMAGES_PER_SLICE) -> np.ndarray:
