@@ -2,10 +2,11 @@
 
     python docs/cnn_plan_cost.py            # the candidates table (markdown) and a per-layer breakdown
 
-A planning estimate, not a measurement: every constant below is measured (nes/README.md
-"Timing", the field notes, docs/cnn_plan_measure.py on the default 14x14 inputs) or counted from
-the instructions of nes/src/inference.s, and says which. Implementation step 1 (docs/cnn-plan.md)
-replaces the counted ones by cynes measurements of the real kernels.
+A planning estimate: every constant below is measured (nes/README.md "Timing", the field notes,
+docs/cnn_plan_measure.py on the default 14x14 inputs, and since step 1 the PATCH kernel itself:
+nes/src/conv.inc in its test cartridge, `python -m nes.tools.conv_bench`) or counted from the
+instructions of nes/src/conv.inc and inference.s, and says which. The TAPS kernel is not built:
+its constants are still counted.
 
 Two conv kernels:
 - PATCH (any conv with channels in and out): per output position, gather the 3x3xCin patch into
@@ -24,21 +25,28 @@ from dataclasses import dataclass
 FRAME = 29780.5  # NTSC CPU cycles per frame
 NMI = 1.05  # wall-clock frames include the NMI's UI work (~600 cycles a frame idle, more while drawing)
 
-# --- PATCH kernel and dense layers (cycles) ------------------------------------------------------
-MAC = 17.7  # nibble-product MAC, 16-bit accumulators, one pass (measured, nes/README.md)
-ZERO = 14  # zero input skipped by the input loop (measured ~14; lda,x 4 + beq 3 + inx/cpx/bne 7)
-NONZERO = 43  # per non-zero input: test, nn_sum += a, two page pointers, loop (counted, nn_chunk)
-GATHER = 8  # per patch byte copied into nn_patch (lda abs,x + sta abs, unrolled)
-POSITION = 30  # per output position: bookkeeping, nn_sum clear, nn_c = nn_sum << 3
-INIT = 12  # per output and position: accumulator = bias (unrolled lda #imm / sta zp, 16 bits)
-FINISH = 60  # per output, no pooling: correction, sign, shift, clamp, store (README: ~60)
-POOL_STEP = 42  # per output and pre-pool position: correction (22) + signed 16-bit running max (20)
-POOL_FINISH = 45  # per pooled output: shift, clamp, store of the maximum
-BLANK_POSITION = 70  # first layer: a position whose 3x3 patch is all zero (9 taps tested, no MACs)
-BLANK_CELL = 8  # first layer: per channel of a pooled cell whose 4 positions are blank (a constant)
+# --- PATCH kernel (nes/src/conv.inc, step 1) and dense layers (cycles) ---------------------------
+# Measured: cynes runs of the conv test cartridge (nes/tools/conv_bench.py), slopes over Cout and
+# over all-zero / full maps (docs/cnn-plan.md section 1); counted: from the instructions of conv.inc.
+MAC = 17.0  # nibble-product MAC incl. the shared fetch of its weight pair (measured slope: 16.9-17.0;
+# the dense kernel of inference.s measured 17.7)
+ZERO = 11  # zero patch input skipped (counted: lda abs,x / bne / dex / bne; dense: ~14)
+NONZERO = 26  # per non-zero patch input: page pointers, loop (counted; the measured intercepts agree)
+GATHER = 15  # per patch byte: copy 11 (lda (zp),y / sta / iny) + sum 4 (counted; measured ~15-17)
+POSITION = 125  # per live position: calls, -8*sum, loop, pointers (measured intercept 568 - 9*(26 + 15))
+INIT = 22  # per output and live position: accumulator = bias - 8*sum (fused init and correction, counted)
+FINISH = 44  # per output, no pooling: requantize and store (measured slope 219 - 22 - 9 MACs)
+POOL_STEP = 18  # per output and live position of a cell: copy (12) or signed running max (18-29), counted
+POOL_FINISH = 50  # per pooled output: requantize and store (counted, shift 6: 45 + 7 per shift step)
+CELL = 300  # per pooled cell: row pointers, 4 sub-position calls, advance (counted)
+BLANK_POSITION = 60  # an all-zero patch: GATHER * patch + this (measured: 255 at Cin 1 incl. its cell share)
+BLANK_CELL = 15  # per output of a cell (or unpooled position) that stores requantize(bias) (measured slope 15.5)
+DENSE_MAC, DENSE_ZERO, DENSE_NONZERO = 17.7, 14, 43  # inference.s's dense kernel (measured / counted)
+DENSE_INIT, DENSE_FINISH = 12, 60  # per output: bias init, correction + requantize + store (README ~60)
 # --- TAPS kernel ---------------------------------------------------------------------------------
 TAP_ZERO, TAP_NONZERO = 7, 14  # ldy in,x / beq (taken) | + adc (wp),y / bcc
 TAP_POSITION = 25  # per position and channel: init from the bias, loop, pointers amortised
+TAP_POOL_FINISH = 45  # per pooled output (counted, not built yet)
 # --- measured sparsity on the default inputs (docs/cnn_plan_measure.py, 10,000 test digits) ----
 INPUT_NONZERO = 43.9 / 196
 FIRST = {"same": (92.3, 4.28, 145), "valid": (89.3, 4.36, 135)}
@@ -88,19 +96,22 @@ def patch_conv(h, w, c, cout, padding, pooled, first, nonzero):
     patch = 9 * c
     out = (INIT + POOL_STEP) * cout if pooled else (INIT + FINISH) * cout
     cells = positions / 4 if pooled else 0
+    blank = GATHER * patch + BLANK_POSITION + (0 if pooled else BLANK_CELL * cout)
     if first:
         computed, taps, worst_positions = FIRST[padding]
-        per = POSITION + GATHER * 9 + (9 - taps) * ZERO + taps * (NONZERO + cout * MAC) + out
-        cycles = computed * per + (positions - computed) * BLANK_POSITION + (
-            cells * cout * (0.6 * POOL_FINISH + 0.4 * BLANK_CELL) if pooled else 0)
-        worst = cycles + (worst_positions - computed) * (per - BLANK_POSITION)
+        per = POSITION + GATHER * patch + (patch - taps) * ZERO + taps * (NONZERO + cout * MAC) + out
+        cycles = computed * per + (positions - computed) * blank + (
+            cells * (CELL + cout * (0.6 * POOL_FINISH + 0.4 * BLANK_CELL)) if pooled else 0)
+        worst = cycles + (worst_positions - computed) * (per - blank)
     else:
         inside = ((3 * oh - 2) / (3 * oh)) ** 2 if padding == "same" else 1.0  # taps on the zero border
         nnz = patch * nonzero * inside
         per = POSITION + GATHER * patch + (patch - nnz) * ZERO + nnz * (NONZERO + cout * MAC) + out
-        cycles = positions * per + cells * cout * POOL_FINISH
+        cycles = positions * per + cells * (CELL + cout * POOL_FINISH)
         worst = cycles * 1.3  # a denser digit: hidden maps +30 % non-zero (the MLP's worst/mean was 1.6)
-    code = -(-patch // 256) * 13 * cout + 400  # unrolled MACs (plan.code_bytes) + gather, pool, requantize
+    # measured (conv_bench's link, step 1): unrolled gather + sum 9 a patch byte, per output 66 (MACs,
+    # init, copy, max), ~400 loops and requantize: 972 / 1,496 / 3,315 / 3,839 B for c8 / c16 / c16->24 / ->32
+    code = 9 * patch + 66 * cout + 400
     weights = patch * -(-cout // 2) + 2 * cout
     ph, pw = (oh // 2, ow // 2) if pooled else (oh, ow)
     return (ph, pw, cout), positions * patch * cout, cycles, worst, weights, code, patch
@@ -115,7 +126,7 @@ def taps_conv(h, w, c, padding, pooled, first, cout):
         computed, taps, _ = FIRST[padding]
     else:
         computed, taps = positions * BLANK_SHARE_AFTER_FIRST, 9 * FIRST_OUT[False]
-    out = 20 + POOL_FINISH / 4 if pooled else POOL_FINISH
+    out = 20 + TAP_POOL_FINISH / 4 if pooled else TAP_POOL_FINISH
     per = TAP_POSITION + (9 - taps) * TAP_ZERO + taps * TAP_NONZERO + out
     cycles = channels * (computed * per + (positions - computed) * 10)
     ph, pw = (oh // 2, ow // 2) if pooled else (oh, ow)
@@ -127,7 +138,8 @@ def taps_conv(h, w, c, padding, pooled, first, cout):
 def dense(n_in, n_out, nonzero):
     tiles = -(-n_out // (ZP_ACC // 2))
     nnz = n_in * nonzero
-    cycles = tiles * (n_in - nnz) * ZERO + nnz * (tiles * NONZERO + n_out * MAC) + n_out * (INIT + FINISH)
+    cycles = (tiles * (n_in - nnz) * DENSE_ZERO + nnz * (tiles * DENSE_NONZERO + n_out * DENSE_MAC)
+              + n_out * (DENSE_INIT + DENSE_FINISH))
     chunks = -(-n_in // 256)
     code = 20 + tiles * (170 + chunks * 50) + chunks * n_out * 13
     return cycles, n_in * -(-n_out // 2) + 2 * n_out, code

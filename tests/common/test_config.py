@@ -55,7 +55,11 @@ def test_default_and_presets_are_valid() -> None:
         ("modle:\n  hidden: [3]\n", ["modle: unknown setting"]),
         ("train:\n  epoch: 3\n", ["train.epoch: unknown setting"]),
         ("data:\n  train_limit: 5\n", ["data.train_limit = 5", "greater than or equal to 100"]),
-        ("preprocess:\n  resize: bilinear\n", ["preprocess", "bilinear", "levels 256"]),
+        ("preprocess:\n  resize: bilinear\n", ["preprocess", "normalize needs resize 'area'"]),
+        (
+            "preprocess:\n  resize: bilinear\n  normalize: null\n  ink: null\n",
+            ["preprocess", "bilinear", "levels 256", "normalize null and ink null"],
+        ),
         (
             "preprocess:\n  size: 28\nmodel:\n  hidden: [256]\nquantize:\n  weight_bits: 8\n",
             ["layers 784-256-10 need about 204062 bytes", "179486 more than the 24576 bytes", "model.hidden"],

@@ -1,0 +1,209 @@
+; conv_bench.s: a test cartridge for one convolution layer (conv.inc), not the drawing ROM.
+; nes/tools/conv_bench.py generates conv_layer.inc (the layer's shape and tables) and builds
+; it; tests/nes/test_conv.py runs it in cynes against intnet/layers.py.
+;
+; Protocol (RAM symbols from the .dbg file, as the main ROM's nn_state): the host writes the
+; source map into cv_in (HWC; for padding 'same' the zero-bordered map), sets cv_state = 1;
+; at the start of the next frame main sets 2, runs the layer into cv_out, and at the start of
+; the frame after it sets 3 (done). Timing as main.s:
+;   cycles = cv_frames * 29780.5 + (cv_spin_idle - cv_spin_end) * SPIN_CYCLES
+; The NMI only counts frames (~20 cycles a frame), so this is the layer's own cost.
+
+.include "nes.inc"
+.include "conv_layer.inc"
+
+SPIN_CYCLES = 11
+.export SPIN_CYCLES
+
+.segment "ZEROPAGE"
+; conv.inc's work variables
+nn_acc0:  .res CV_COUT            ; accumulator planes
+nn_acc1:  .res CV_COUT
+cv_max0:  .res CV_COUT            ; running maxima of a pooled cell
+cv_max1:  .res CV_COUT
+nn_plo:   .res 2                  ; -> page a-1 of nib_lo
+nn_phi:   .res 2                  ; -> page a-1 of nib_hi
+cv_g:     .res 6                  ; the patch's 3 source rows
+cv_r:     .res 8                  ; the 4 source rows of a cell row (pooled), or the row
+cv_dst:   .res 2                  ; next output cell
+cv_col:   .res 1                  ; byte offset of the patch in its rows
+cv_x:     .res 1                  ; byte offset of the cell (pooled)
+cv_px:    .res 1                  ; cells (positions) left in the row
+cv_py:    .res 1                  ; rows left
+cv_live:  .res 1                  ; non-blank positions of the cell so far
+cv_blank: .res 1                  ; blank positions of the cell
+cv_sum:   .res 2                  ; sum of the patch
+cv_nc:    .res 2                  ; -(8 * sum)
+cv_t:     .res 1                  ; requantize temporary
+; the bench
+nmi_count:  .res 1
+cv_state:   .res 1                ; 0 idle, 1 request, 2 busy, 3 done
+spin_count: .res 2
+frame_start: .res 1
+measuring:  .res 1
+.exportzp cv_state, nmi_count
+
+.segment "BSS"
+cv_in:        .res CV_IN_BYTES    ; source map
+cv_out:       .res CV_OUT_BYTES   ; output map
+cv_patch:     .res 9 * CV_CIN     ; the gathered patch
+cv_frames:    .res 1
+cv_spin_idle: .res 2
+cv_spin_end:  .res 2
+cv_runs:      .res 1
+.export cv_in, cv_out, cv_frames, cv_spin_idle, cv_spin_end, cv_runs
+
+.include "conv.inc"
+
+.segment "SQTABLES"
+; Nibble product tables (inference.s): page a-1 holds a * (low / high nibble of the byte).
+.assert NN_NIBBLE_MAX <= 17, error, "nibble products must fit a byte: a*15 <= 255"
+nib_lo:
+  .repeat NN_NIBBLE_MAX, A1
+    .repeat 256, B
+      .byte (A1 + 1) * (B & $0F)
+    .endrepeat
+  .endrepeat
+nib_hi:
+  .repeat NN_NIBBLE_MAX, A1
+    .repeat 256, B
+      .byte (A1 + 1) * (B >> 4)
+    .endrepeat
+  .endrepeat
+.assert <nib_lo = 0 && <nib_hi = 0, error, "nibble tables must be page-aligned"
+
+.segment "NNWEIGHTS"
+cv_weights: .incbin "cv_weights.bin"    ; 9*Cin x Cout, offset nibbles, a column per pair
+cv_bias:    .incbin "cv_bias.bin"       ; Cout x 16 bits, planar little-endian
+cv_blank_out: .incbin "cv_blank.bin"    ; Cout bytes: requantize(bias)
+.assert cv_blank_out - cv_bias = 2 * CV_COUT, error, "bias: 2 bytes per output"
+
+.segment "INESHDR"
+  .byte "NES", $1A, 2, 1, $01, $00, 0, 0, 0, 0, 0, 0, 0, 0
+
+.segment "VECTORS"
+  .addr nmi_handler, reset_handler, irq_handler
+
+.segment "STACKBSS"              ; (unused here: declared so ld65 finds every segment)
+.segment "OAM"
+.segment "CHR"
+
+.segment "CODE"
+
+; First in CODE, which starts on a page (SQTABLES is whole pages): the spin loop must not
+; cross a page.
+;;
+; Spins until the next NMI, counting iterations of SPIN_CYCLES cycles in spin_count.
+.proc wait_frame
+  ldx #0
+  ldy #0
+  lda nmi_count
+spin:
+  inx                   ; 2
+  bne same              ; 3 (2 + iny's 2 once every 256)
+  iny
+same:
+  cmp nmi_count         ; 3
+  beq spin              ; 3: 11 cycles per iteration
+spin_end:
+  stx spin_count
+  sty spin_count+1
+  rts
+.assert >spin = >spin_end, error, "wait_frame's loop must not cross a page (branch timing)"
+.endproc
+
+;;
+; The layer under test: cv_in -> cv_out.
+.proc cv_layer
+  nn_conv ::CV_H, ::CV_W, ::CV_CIN, ::CV_COUT, ::CV_POOL, ::CV_SHIFT, ::CV_AMAX, cv_weights, cv_bias, cv_blank_out, cv_in, cv_out, ::CV_SUMCHUNK
+.endproc
+
+;;
+; Reset: CPU and PPU to a known state, RAM cleared, NMI on (rendering stays off).
+.proc reset_handler
+  sei
+  cld
+  ldx #$FF
+  txs
+  inx
+  stx PPUCTRL
+  stx PPUMASK
+  stx DMC_FREQ
+  stx SNDCHN
+  lda #$40
+  sta APU_FRAMECNT
+  bit PPUSTATUS
+vwait1:
+  bit PPUSTATUS
+  bpl vwait1
+  txa
+clear_ram:
+  sta $0000, x
+  sta $0100, x
+  sta $0300, x
+  sta $0400, x
+  sta $0500, x
+  sta $0600, x
+  sta $0700, x
+  inx
+  bne clear_ram
+vwait2:
+  bit PPUSTATUS
+  bpl vwait2
+  lda #VBLANK_NMI
+  sta PPUCTRL
+  jmp main
+.endproc
+
+;;
+; NMI: count the frame.
+.proc nmi_handler
+  inc nmi_count
+  rti
+.endproc
+
+;;
+; IRQ: nothing raises one.
+.proc irq_handler
+  rti
+.endproc
+
+;;
+; One loop iteration per frame, timing as main.s: an idle frame counts its spin from the
+; point where a run would start; the frame after a run counts what was left of it.
+.proc main
+loop:
+  jsr wait_frame
+  lda measuring
+  beq idle_frame
+  lda spin_count
+  sta cv_spin_end
+  lda spin_count+1
+  sta cv_spin_end+1
+  lda #0
+  sta measuring
+  lda #3
+  sta cv_state
+  jmp loop
+idle_frame:
+  lda spin_count
+  sta cv_spin_idle
+  lda spin_count+1
+  sta cv_spin_idle+1
+  lda cv_state
+  cmp #1
+  bne loop
+  lda #2
+  sta cv_state
+  lda nmi_count
+  sta frame_start
+  jsr cv_layer
+  lda nmi_count
+  sec
+  sbc frame_start
+  sta cv_frames
+  inc cv_runs
+  lda #1
+  sta measuring
+  jmp loop
+.endproc
