@@ -272,3 +272,11 @@ def test_hidden_means_dense_layers(tmp_path: Path) -> None:
     assert [layer.fan_in for layer in default.plan.weighted] == [196, 144, 32]
     # what the tasks compare (doit's config_changed) is what it was before `layers` existed
     assert default.model.model_dump(exclude_none=True) == {"hidden": [144, 32], "activation": "relu", "dropout": 0.0}
+
+
+@pytest.mark.parametrize(("preset", "second"), [("cnn.yaml", "conv32v"), ("cnn24.yaml", "conv24v")])
+def test_cnn_presets_are_valid(preset: str, second: str) -> None:
+    cfg = config_module.load(ROOT / "training" / "presets" / preset)
+    assert cfg.model.convolutional and cfg.model.hidden is None
+    assert cfg.layer_codes == ["14x14x1", "conv16v", "pool2", second, "pool2", "dense32", "10"]
+    assert all(not spec.bias for spec in cfg.model.layer_specs if hasattr(spec, "bias"))
