@@ -10,14 +10,16 @@ value and what is allowed; `dodo.py` prints them without a traceback.
 
 from __future__ import annotations
 
-from itertools import pairwise
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_core import PydanticCustomError
 
 from common import ldcfg
+from common.architecture import NUM_CLASSES as NUM_CLASSES  # re-exported: the stages import it from here
+from common.architecture import ConvSpec, DenseSpec, LayerSpec, Plan, PoolSpec, place, table_bytes
 from common.errors import BuildError
 
 PRG_RESERVED = 8192
@@ -27,7 +29,10 @@ MNIST_SIZE = 28
 NORMALIZE_MIN = 8
 """Smallest `preprocess.normalize` box: nearest-neighbour sampling that shrinks a 28-pixel digit by
 more than 3.5 would drop most of its strokes."""
-NUM_CLASSES = 10
+
+
+PROBLEMS = "config_problems"
+"""The error type of a check that finds several problems, one line each, each naming its key."""
 
 
 class ConfigError(BuildError):
@@ -158,9 +163,38 @@ class AugmentConfig(_Strict):
 
 
 class ModelConfig(_Strict):
-    hidden: list[Annotated[int, Field(ge=1, le=1024)]] = Field(max_length=8)
+    hidden: list[Annotated[int, Field(ge=1, le=1024)]] | None = Field(
+        default=None, max_length=8, description="hidden dense layer sizes (dense-only networks; or give layers)"
+    )
+    layers: list[LayerSpec] | None = Field(
+        default=None,
+        max_length=16,
+        description="convolutions, 2x2 max pools and dense layers in order (common/architecture.py; or give hidden)",
+    )
     activation: Literal["relu"] = Field(description="the integer network clamps at zero and 255, which is ReLU")
     dropout: Annotated[float, Field(ge=0.0, lt=1.0)]
+
+    @model_validator(mode="after")
+    def _hidden_or_layers(self) -> ModelConfig:
+        if self.hidden is not None and self.layers is not None:
+            raise ValueError(
+                "give model.hidden (dense layers) or model.layers, not both; a config based on config.yaml "
+                "sets `hidden: null` to use layers"
+            )
+        if self.hidden is None and self.layers is None:
+            raise ValueError("give model.layers, or model.hidden for a network of dense layers only")
+        return self
+
+    @property
+    def layer_specs(self) -> list[ConvSpec | PoolSpec | DenseSpec]:
+        """`layers`, or `hidden` as dense layers."""
+        if self.layers is not None:
+            return list(self.layers)
+        return [DenseSpec(dense=units) for units in self.hidden or []]
+
+    @property
+    def convolutional(self) -> bool:
+        return any(not isinstance(spec, DenseSpec) for spec in self.layer_specs)
 
 
 class TrainConfig(_Strict):
@@ -287,30 +321,42 @@ class Config(_Strict):
     sweep: SweepConfig
 
     @model_validator(mode="after")
+    def _layers_fit(self) -> Config:
+        """Every problem of the layer list, one line each (common/architecture.py)."""
+        key = "model.layers" if self.model.layers is not None else "model.hidden"
+        problems = place(self.model.layer_specs, self.preprocess.size, key).problems
+        if problems:
+            raise PydanticCustomError(PROBLEMS, "\n".join(problems))
+        return self
+
+    @model_validator(mode="after")
     def _bits_per_layer(self) -> Config:
         bits = self.quantize.weight_bits
-        layers = len(self.model.hidden) + 1
-        if isinstance(bits, list) and len(bits) != layers:
-            raise ValueError(
-                f"quantize.weight_bits lists {len(bits)} widths for {layers} layers; give one per layer "
-                "(hidden layers, then the output layer) or a single 4 or 8"
+        weighted = self.plan.weighted
+        if isinstance(bits, list) and len(bits) != len(weighted):
+            kinds = ", ".join(layer.kind for layer in weighted)
+            raise PydanticCustomError(
+                PROBLEMS,
+                f"quantize.weight_bits lists {len(bits)} widths for {len(weighted)} weighted layers ({kinds}); "
+                "give one per layer in that order, or a single 4 or 8"
             )
         return self
 
     @model_validator(mode="after")
     def _fits_the_cartridge(self) -> Config:
-        sizes = self.layer_sizes
-        bits = self.quantize.bits_per_layer(len(sizes) - 1)
-        table_bytes = sum(
-            -(-n_in * n_out * b // 8) + 3 * n_out for (n_in, n_out), b in zip(pairwise(sizes), bits, strict=True)
-        )
+        plan = self.plan
+        needed = table_bytes(plan, self.quantize.bits_per_layer(len(plan.weighted)))
         prg = ldcfg.memory()["PRG"].size
         room = prg - PRG_RESERVED
-        if table_bytes > room:
+        if needed > room:
             raise ValueError(
-                f"layers {'-'.join(map(str, sizes))} need about {table_bytes} bytes of weight tables, "
-                f"{table_bytes - room} more than the {room} bytes a {prg // 1024} KiB NROM cartridge has for them; "
-                "shrink model.hidden or preprocess.size"
+                f"layers {self.shape_text} need about {needed} bytes of weight tables, "
+                f"{needed - room} more than the {room} bytes a {prg // 1024} KiB NROM cartridge has for them; "
+                + (
+                    "use fewer units in the first dense layer, fewer channels in the last conv, or more pools"
+                    if plan.convolutional
+                    else "shrink model.hidden or preprocess.size"
+                )
             )
         return self
 
@@ -319,8 +365,30 @@ class Config(_Strict):
         return self.preprocess.size * self.preprocess.size
 
     @property
+    def input_shape(self) -> tuple[int, int, int]:
+        return self.preprocess.size, self.preprocess.size, 1
+
+    @property
+    def plan(self) -> Plan:
+        """The layers with their shapes, the implied flatten and output layer included."""
+        return place(self.model.layer_specs, self.preprocess.size)
+
+    @property
+    def layer_codes(self) -> list[str]:
+        """Short names of the layers, e.g. ['14x14x1', 'conv16v', 'pool2', 'dense32', '10']."""
+        return self.plan.codes(self.input_shape)
+
+    @property
+    def shape_text(self) -> str:
+        """196-144-32-10, or for a CNN 14x14x1-conv16v-pool2-dense32-10."""
+        return "-".join(self.layer_codes if self.model.convolutional else map(str, self.layer_sizes))
+
+    @property
     def layer_sizes(self) -> list[int]:
-        return [self.input_count, *self.model.hidden, NUM_CLASSES]
+        """Inputs, hidden units and outputs of a dense-only network (a CNN has `layer_codes`)."""
+        if self.model.convolutional:
+            raise AttributeError("layer_sizes describes dense-only networks; use layer_codes")
+        return [self.input_count, *(layer.outputs for layer in self.plan.weighted)]
 
 
 def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -374,7 +442,7 @@ def _key_path(loc: tuple[int | str, ...]) -> str:
     for part in loc:
         if isinstance(part, int):
             text += f"[{part}]"
-        elif "[" in str(part) or "function-after" in str(part):
+        elif "[" in str(part) or "function-after" in str(part) or str(part).startswith("<"):
             continue  # pydantic's internal validator names, not config keys
         else:
             text += f".{part}" if text else str(part)
@@ -384,6 +452,8 @@ def _key_path(loc: tuple[int | str, ...]) -> str:
 def _describe(error: dict[str, Any]) -> str:
     key = _key_path(tuple(error["loc"]))
     kind = error["type"]
+    if kind == PROBLEMS:  # lines that name their keys themselves
+        return "\n  ".join(error["msg"].splitlines())
     if kind == "missing":
         return f"{key}: missing; every setting must be given (see config.yaml)"
     if kind == "extra_forbidden":

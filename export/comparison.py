@@ -74,7 +74,7 @@ def _weight_bits(metrics: dict[str, Any], manifest: Path) -> list[int] | None:
         return list(metrics["weight_bits"])
     if manifest.exists():
         layers = json.loads(manifest.read_text())["layers"]
-        return [int(layer["weight_bits"]) for layer in layers]
+        return [int(layer["weight_bits"]) for layer in layers if "weight_bits" in layer]  # v2: pools too
     return None
 
 

@@ -28,15 +28,17 @@ def _read(path: Path | None) -> dict[str, Any] | None:
 def gather(parts: dict[str, Path]) -> dict[str, Any]:
     floats, integers, network = (_read(parts[key]) for key in ("float_eval", "integer_eval", "manifest"))
     assert floats is not None and integers is not None and network is not None
+    weighted = [layer for layer in network["layers"] if "weight_bits" in layer]  # v2 lists pools and flatten too
     metrics: dict[str, Any] = {
         "name": network["name"],
-        "layers": network["layer_sizes"],
+        # sizes of a dense-only network ([196, 144, 32, 10]), else short layer names
+        "layers": network["layer_sizes"] if "layer_sizes" in network else network["layer_codes"],
         "accuracy": {"float": floats["accuracy"], "integer": integers["accuracy"]},
-        "weight_bits": [layer["weight_bits"] for layer in network["layers"]],
+        "weight_bits": [layer["weight_bits"] for layer in weighted],
         "test_images": integers["test_images"],
         "params": network["params"],
         "weights": {"bytes": network["tables_bytes"]},
-        "accumulator_bits": [layer["accumulator_bits"] for layer in network["layers"]],
+        "accumulator_bits": [layer["accumulator_bits"] for layer in weighted],
     }
     teacher = _read(parts.get("teacher_eval"))
     if teacher is not None:

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from common.fsutil import atomic_path, write_text
-from intnet import golden
+from intnet import layers
 
 GRID_COLUMNS = 16
 GRID_MAX = 128
@@ -66,8 +66,8 @@ def predictions(paths: ReportInputs, x_test: np.ndarray) -> tuple[np.ndarray, st
         rom_hash = hashlib.sha256(paths.rom.read_bytes()).hexdigest()
         if console.get("rom_sha256") == rom_hash and "predictions" in console:
             return np.array(console["predictions"]), "the emulated console"
-    network = golden.load(paths.export)
-    return golden.predict(network, x_test), "the integer golden model (run `doit evaluate` for the console's)"
+    network = layers.load(paths.export)  # dense-only or with convolutions
+    return layers.predict(network, x_test), "the integer golden model (run `doit evaluate` for the console's)"
 
 
 def confusion(labels: np.ndarray, predicted: np.ndarray) -> np.ndarray:

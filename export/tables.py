@@ -24,9 +24,11 @@ from common import layout
 from common.config import Config
 from common.fsutil import write_bytes, write_json
 from common.layout import bias_file, weights_file
-from intnet import golden
+from export import manifest_v2
+from intnet import golden, layers
 from intnet.golden import encode_bias
-from intnet.h5weights import dense_name, read_dense_layers
+from intnet.h5weights import layer_names, read_dense_layers
+from intnet.netquant import quantize_net
 from intnet.prep import input_shift
 from intnet.quantize import Choice, LayerReport, choices_from, quantize
 
@@ -62,26 +64,31 @@ def build_manifest(cfg: Config, network: golden.IntNetwork, reports: list[LayerR
     return {
         "format": MANIFEST_FORMAT,
         "name": cfg.name,
-        "input": {
-            "size": cfg.preprocess.size,
-            "count": cfg.input_count,
-            "max": network.input_max,
-            "levels": cfg.preprocess.levels,
-            "ink": cfg.preprocess.ink,  # how MNIST's greys became levels in training (not used on the console)
-            "resize": cfg.preprocess.resize,
-            "deskew": cfg.preprocess.deskew,
-            "center": cfg.preprocess.center,
-            "normalize": cfg.preprocess.normalize,
-            "window": cfg.preprocess.window_side,
-            "window_start": cfg.preprocess.window_start,
-            "half_pixels": cfg.preprocess.half_pixels,
-            "block": cfg.preprocess.block,
-            "shift": input_shift(cfg.preprocess),
-        },
+        "input": input_info(cfg, network.input_max),
         "layer_sizes": cfg.layer_sizes,
         "params": sum(int(np.prod(layer.weights.shape)) + layer.weights.shape[1] for layer in network.layers),
         "tables_bytes": offset,
         "layers": layers,
+    }
+
+
+def input_info(cfg: Config, input_max: int) -> dict[str, Any]:
+    """The manifest's `input` block: the preprocessing the console mirrors."""
+    return {
+        "size": cfg.preprocess.size,
+        "count": cfg.input_count,
+        "max": input_max,
+        "levels": cfg.preprocess.levels,
+        "ink": cfg.preprocess.ink,  # how MNIST's greys became levels in training (not used on the console)
+        "resize": cfg.preprocess.resize,
+        "deskew": cfg.preprocess.deskew,
+        "center": cfg.preprocess.center,
+        "normalize": cfg.preprocess.normalize,
+        "window": cfg.preprocess.window_side,
+        "window_start": cfg.preprocess.window_start,
+        "half_pixels": cfg.preprocess.half_pixels,
+        "block": cfg.preprocess.block,
+        "shift": input_shift(cfg.preprocess),
     }
 
 
@@ -90,8 +97,9 @@ def export(
 ) -> dict[str, Any]:
     """Quantize, write the tables and manifest, and evaluate the golden model on them.
     `fixed`: the per-layer steps a quantization-aware fine-tuning used (training/qat.py)."""
-    names = [dense_name(i) for i in range(len(cfg.model.hidden) + 1)]
-    float_layers = read_dense_layers(model_path, names)
+    if cfg.model.convolutional:
+        return export_cnn(cfg, model_path, inputs_path, out_dir, fixed)
+    float_layers = read_dense_layers(model_path, layer_names(cfg.plan))
     with np.load(inputs_path) as data:
         x_train, y_train, x_test, y_test = data["x_train"], data["y_train"], data["x_test"], data["y_test"]
         input_max = int(data["input_max"])
@@ -109,7 +117,38 @@ def export(
     write_json(out_dir / layout.INTEGER_EVAL, result)
     widths = ", ".join(f"{layer['accumulator_bits']}" for layer in manifest["layers"])
     print(
-        f"integer network {'-'.join(map(str, cfg.layer_sizes))}: {manifest['tables_bytes']} bytes of tables, "
+        f"integer network {cfg.shape_text}: {manifest['tables_bytes']} bytes of tables, "
+        f"accumulators {widths} bits, test accuracy {result['accuracy']:.4f}"
+    )
+    return result
+
+
+def export_cnn(
+    cfg: Config, model_path: Path, inputs_path: Path, out_dir: Path, fixed: list[Choice] | None = None
+) -> dict[str, Any]:
+    """`export` for a network with convolutions: `intnet.netquant`'s quantization, the tables
+    (a conv's `.bin` packs its patch matrix), a `format: 2` manifest (export/manifest_v2.py),
+    and the accuracy of `intnet.layers.run` on the tables read back."""
+    float_layers = read_dense_layers(model_path, layer_names(cfg.plan))
+    shape = (-1, *cfg.input_shape)
+    with np.load(inputs_path) as data:
+        x_train, y_train = data["x_train"].reshape(shape), data["y_train"]
+        x_test, y_test = data["x_test"].reshape(shape), data["y_test"]
+        input_max = int(data["input_max"])
+    net = quantize_net(cfg.plan, float_layers, input_max, cfg.quantize, x_train, x_test, y_train, fixed)
+    for index, layer in enumerate(net.weighted):
+        matrix = manifest_v2.table_matrix(layer)
+        write_bytes(out_dir / weights_file(index), golden.pack_weights(matrix, layer.weight_bits))
+        write_bytes(out_dir / bias_file(index), encode_bias(layer.bias, layer.accumulator_bits))
+    manifest = manifest_v2.build(cfg, net, input_info(cfg, input_max))
+    write_json(out_dir / layout.MANIFEST, manifest)
+
+    digits = layers.predict(layers.load(out_dir), x_test)
+    result = {"accuracy": float(np.mean(digits == y_test)), "test_images": len(y_test)}
+    write_json(out_dir / layout.INTEGER_EVAL, result)
+    widths = ", ".join(f"{entry['accumulator_bits']}" for entry in manifest["layers"] if "accumulator_bits" in entry)
+    print(
+        f"integer network {cfg.shape_text}: {manifest['tables_bytes']} bytes of tables, "
         f"accumulators {widths} bits, test accuracy {result['accuracy']:.4f}"
     )
     return result

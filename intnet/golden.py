@@ -151,6 +151,11 @@ def read_bias(data: bytes, outputs: int, accumulator_bits: int) -> np.ndarray:
 def load(export_dir: Path) -> IntNetwork:
     """Read the network back from the exported manifest and `.bin` tables."""
     manifest = json.loads((export_dir / layout.MANIFEST).read_text())
+    if manifest.get("format", 1) != 1:
+        raise ValueError(
+            f"{export_dir}: manifest format {manifest['format']} (a network with convolutions): "
+            "read it with intnet.layers.load"
+        )
     layers = []
     for entry in manifest["layers"]:
         bits = entry["weight_bits"]

@@ -1,8 +1,9 @@
 """Convolution, max pooling and flatten in the integer contract: numpy references of what the
 6502 will compute, bit for bit, for convolutional networks (issue 15).
 
-Not wired into training, export or the cartridge yet: this is the contract those steps will be
-written against, in the same terms as the dense layers of `golden.py`:
+The contract that training (QAT), export (`format: 2` manifests, read back by `load`) and the
+drawn evaluation run convolutional networks by (the cartridge does not yet), in the same terms
+as the dense layers of `golden.py`:
 
 - Feature maps are channels-last, `(N, H, W, C)` uint8, each value 0..activation_max (or
   0..input_max for the network input). Channels-last (HWC) because the console streams a map
@@ -32,11 +33,14 @@ Nothing here uses floating point for the result (the patch product runs in float
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
 
 import numpy as np
 
+from common import layout
 from intnet import golden
 from intnet.quantize import choose_width, weight_range
 
@@ -315,3 +319,79 @@ def run(layers: list[Layer], inputs: np.ndarray) -> LayerTrace:
         outputs.append(values)
         index += 1
     return LayerTrace(outputs, scores, np.argmax(scores, axis=1))
+
+
+@dataclass(frozen=True)
+class Network:
+    """A network read from an export folder: v1 (dense layers only) or v2 (`format: 2`, with
+    convolutions, pools and a flatten); `input_shape` is (H, W, C) for v2, (inputs,) for v1."""
+
+    input_max: int
+    input_shape: tuple[int, ...]
+    layers: list[Layer]
+
+
+def _weighted_entry(export_dir: Path, entry: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    bits = entry["weight_bits"]
+    data = (export_dir / entry["weights"]["file"]).read_bytes()
+    if len(data) != golden.weight_bytes(entry["inputs"], entry["outputs"], bits):
+        raise ValueError(f"{entry['weights']['file']}: {len(data)} bytes, not what the manifest says")
+    weights = golden.unpack_weights(data, entry["inputs"], entry["outputs"], bits)
+    bias = golden.read_bias(
+        (export_dir / entry["bias"]["file"]).read_bytes(), entry["outputs"], entry["accumulator_bits"]
+    )
+    return weights, bias
+
+
+def load(export_dir: Path) -> Network:
+    """Read the network back from an export folder's manifest and `.bin` tables (v1 or v2). A
+    convolution's table is its `patch_matrix` ((dy*kw + dx)*cin + c rows, cout columns)."""
+    manifest = json.loads((export_dir / layout.MANIFEST).read_text())
+    if manifest.get("format", 1) == 1:
+        network = golden.load(export_dir)
+        return Network(network.input_max, (manifest["input"]["count"],), list(network.layers))
+    if manifest["format"] != 2:
+        raise ValueError(f"{export_dir}: manifest format {manifest['format']}: this code reads 1 and 2")
+    result: list[Layer] = []
+    for entry in manifest["layers"]:
+        kind = entry["type"]
+        if kind == "maxpool2d":
+            result.append(MaxPool())
+        elif kind == "flatten":
+            result.append(Flatten())
+        elif kind == "conv2d":
+            weights, bias = _weighted_entry(export_dir, entry)
+            kh, kw = entry["kernel"]
+            cin, cout = entry["input_shape"][2], entry["outputs"]
+            result.append(
+                ConvLayer(
+                    weights=weights.reshape(kh, kw, cin, cout),
+                    bias=bias,
+                    accumulator_bits=entry["accumulator_bits"],
+                    shift=entry["shift"],
+                    activation_max=entry["activation_max"],
+                    weight_bits=entry["weight_bits"],
+                    padding=entry["padding"],
+                )
+            )
+        elif kind == "dense":
+            weights, bias = _weighted_entry(export_dir, entry)
+            result.append(
+                golden.IntLayer(
+                    weights, bias, entry["accumulator_bits"], entry["shift"], entry["activation_max"],
+                    entry["weight_bits"],
+                )
+            )
+        else:
+            raise ValueError(f"{export_dir}: layer type {kind!r} is not one of conv2d, maxpool2d, flatten, dense")
+    return Network(manifest["input"]["max"], tuple(manifest["input"]["shape"]), result)
+
+
+def predict(network: Network, inputs: np.ndarray, batch: int = 4096) -> np.ndarray:
+    """The digits of `run` for inputs (N, ...) of any shape holding input_shape's values
+    (the flat preprocessed inputs are reshaped to the map), a batch at a time."""
+    shaped = inputs.reshape(len(inputs), *network.input_shape)
+    return np.concatenate(
+        [run(network.layers, shaped[i : i + batch]).digits for i in range(0, len(shaped), batch)]
+        or [np.zeros(0, dtype=np.int64)]
+    )

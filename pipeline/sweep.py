@@ -83,11 +83,13 @@ class Member:
 
     path: str
     name: str
+    console: bool = True  # False: a network the console engine cannot run yet (convolutions, issue 15)
 
 
 def load_members(paths: Sequence[str], root: Path) -> list[Member]:
     """Validate every listed config and check that their names (build folders) are distinct."""
-    members = [Member(path, config_module.load(root / path).name) for path in paths]
+    configs = [(path, config_module.load(root / path)) for path in paths]
+    members = [Member(path, cfg.name, not cfg.model.convolutional) for path, cfg in configs]
     seen: dict[str, str] = {}
     problems = []
     for member in members:
@@ -105,9 +107,9 @@ def load_members(paths: Sequence[str], root: Path) -> list[Member]:
 
 
 def child_commands(member: Member, build_root: Path, evaluate: bool) -> list[list[str]]:
-    """The doit command lines that build one config (and measure it on the console)."""
+    """The doit command lines that build one config (and measure it on the console, if it can run there)."""
     build = [sys.executable, "-m", "doit", f"config={member.path}", f"builddir={build_root}"]
-    return [build, [*build, "evaluate"]] if evaluate else [build]
+    return [build, [*build, "evaluate"]] if evaluate and member.console else [build]
 
 
 def executed_tasks(log: str) -> list[str]:

@@ -59,16 +59,16 @@ def evaluate(
 ) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """Accuracy of the golden model on the plain and each changed test set, and examples:
     the result for drawn.json, and arrays (raw digits and predictions per row) for the report."""
-    from intnet import golden
+    from intnet import layers
 
     check_preprocess(json.loads((export_dir / layout.MANIFEST).read_text()), cfg.preprocess)
-    network = golden.load(export_dir)
+    network = layers.load(export_dir)  # dense-only (v1) or with convolutions (v2)
     shown = example_indices(labels)
     rows, predictions = [], []
     result: dict[str, Any] = {"seed": cfg.drawn.seed, "images": len(labels), "variants": {}}
     for name in (PLAIN, *VARIANTS):
         changed = images if name == PLAIN else variant_images(images, name, cfg.drawn, cfg.preprocess)
-        predicted = golden.predict(network, preprocess(changed, cfg.preprocess))
+        predicted = layers.predict(network, preprocess(changed, cfg.preprocess))
         entry = {"accuracy": accuracy(predicted, labels), "images": len(labels)}
         if name == PLAIN:
             result[PLAIN] = entry

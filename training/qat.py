@@ -20,16 +20,20 @@ Run as a program so TensorFlow stays out of the doit process:
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from common import layout
+from common.architecture import ConvSpec, PoolSpec
 from common.config import Config
 from common.fsutil import atomic_path, write_json
-from intnet.golden import IntNetwork
-from intnet.h5weights import dense_name, read_dense_layers
+from intnet.golden import IntLayer
+from intnet.h5weights import layer_names, read_dense_layers
+from intnet.layers import ConvLayer
+from intnet.netquant import quantize_net
 from intnet.quantize import LayerReport, quantize, weight_range
 from training import fitting
 from training.train import build_model
@@ -81,23 +85,85 @@ def fake_quant_layer_class(keras: Any) -> type:
     return FakeQuantDense
 
 
+def fake_quant_conv_class(keras: Any) -> type:
+    """`FakeQuantDense`'s convolution (built lazily: TensorFlow is imported only when training):
+    the kernel rounded to the layer's grid and clipped, the bias (if trained) rounded to the
+    accumulator step, the outputs rounded half up to the activation step and clamped, as the
+    integer network's convolution does at every position. A max pool after it then gives the
+    integer network's fused pool: requantizing never decreases, so the maximum of the rounded
+    outputs is the rounded maximum."""
+    ops = keras.ops
+
+    class FakeQuantConv2D(keras.layers.Layer):
+        def __init__(
+            self,
+            filters: int,
+            kernel_size: int,
+            padding: str,
+            use_bias: bool,
+            weight_exponent: int,
+            weight_bits: int,
+            accumulator_step: float,
+            activation_step: float,
+            activation_max: int,
+            **kwargs: Any,
+        ) -> None:
+            super().__init__(**kwargs)
+            self.filters = filters
+            self.kernel_size = kernel_size
+            self.padding = padding
+            self.use_bias = use_bias
+            self.weight_scale = float(2.0**weight_exponent)
+            self.weight_low, self.weight_high = (float(v) for v in weight_range(weight_bits))
+            self.accumulator_step = accumulator_step
+            self.activation_step = activation_step
+            self.activation_max = float(activation_max)
+
+        def build(self, input_shape: Any) -> None:
+            shape = (self.kernel_size, self.kernel_size, input_shape[-1], self.filters)
+            self.kernel = self.add_weight(name="kernel", shape=shape)
+            if self.use_bias:
+                self.bias = self.add_weight(name="bias", shape=(self.filters,), initializer="zeros")
+
+        def call(self, x: Any) -> Any:
+            k = self.kernel
+            k_q = ops.clip(ops.round(k * self.weight_scale), self.weight_low, self.weight_high) / self.weight_scale
+            y = ops.conv(x, k + ops.stop_gradient(k_q - k), strides=1, padding=self.padding)
+            if self.use_bias:
+                b = self.bias
+                b_q = ops.round(b / self.accumulator_step) * self.accumulator_step
+                y = y + (b + ops.stop_gradient(b_q - b))
+            step = self.activation_step
+            y_clamped = ops.clip(y, 0.0, self.activation_max * step)
+            y_q = ops.clip(ops.floor(y / step + 0.5), 0.0, self.activation_max) * step
+            return y_clamped + ops.stop_gradient(y_q - y_clamped)
+
+    return FakeQuantConv2D
+
+
 def fixed_steps(cfg: Config, float_model: Path, inputs_path: Path) -> list[dict[str, Any]]:
     """Per layer, the weight exponent and shift that post-training quantization picks, and the
     real-valued steps they mean (accumulator step; activation step of hidden layers)."""
-    names = [dense_name(i) for i in range(len(cfg.model.hidden) + 1)]
+    names = layer_names(cfg.plan)
     layers = read_dense_layers(float_model, names)
     with np.load(inputs_path) as data:
         x_train, y_train, x_test = data["x_train"], data["y_train"], data["x_test"]
         input_max = int(data["input_max"])
+    if cfg.model.convolutional:
+        shape = (-1, *cfg.input_shape)
+        net = quantize_net(
+            cfg.plan, layers, input_max, cfg.quantize, x_train.reshape(shape), x_test.reshape(shape), y_train
+        )
+        return steps_of(net.weighted, net.reports)
     network, reports = quantize(layers, input_max, cfg.quantize, x_train, x_test, y_train)
-    return steps_of(network, reports)
+    return steps_of(network.layers, reports)
 
 
-def steps_of(network: IntNetwork, reports: list[LayerReport]) -> list[dict[str, Any]]:
-    """Per layer: the integer network's weight exponent, width and shift, and the real-valued
-    accumulator and activation steps they imply."""
+def steps_of(layers: Sequence[IntLayer | ConvLayer], reports: list[LayerReport]) -> list[dict[str, Any]]:
+    """Per weighted layer: the integer network's weight exponent, width and shift, and the
+    real-valued accumulator and activation steps they imply."""
     steps = []
-    for layer, report in zip(network.layers, reports, strict=True):
+    for layer, report in zip(layers, reports, strict=True):
         steps.append(
             {
                 "weight_exponent": report.weight_exponent,
@@ -112,20 +178,35 @@ def steps_of(network: IntNetwork, reports: list[LayerReport]) -> list[dict[str, 
 
 
 def build_qat_model(cfg: Config, keras: Any, steps: list[dict[str, Any]]) -> Any:
-    layer_class = fake_quant_layer_class(keras)
+    """The model of `train.build_model` with every weighted layer fake-quantized by `steps`
+    (same names, so the float weights load into it and back); no dropout."""
+    dense_class = fake_quant_layer_class(keras)
+    conv_class = fake_quant_conv_class(keras)
     inputs = keras.Input(shape=(cfg.input_count,), name="pixels")
     x = inputs
-    sizes = [*cfg.model.hidden, 10]
-    for index, (units, step) in enumerate(zip(sizes, steps, strict=True)):
-        x = layer_class(
-            units,
-            step["weight_exponent"],
-            step["weight_bits"],
-            step["accumulator_step"],
-            step["activation_step"],
-            step["activation_max"],
-            name=dense_name(index),
-        )(x)
+    if cfg.model.convolutional:
+        x = keras.layers.Reshape(cfg.input_shape, name="map")(x)
+    names = layer_names(cfg.plan)
+    weighted = -1
+    for position, placed in enumerate(cfg.plan.layers):
+        spec = placed.spec
+        if placed.weighted:
+            weighted += 1
+            step = steps[weighted]
+            quant = (step["weight_exponent"], step["weight_bits"], step["accumulator_step"])
+        if isinstance(spec, ConvSpec):
+            x = conv_class(
+                spec.conv, spec.kernel, spec.padding, spec.bias, *quant, step["activation_step"],
+                step["activation_max"], name=names[weighted],
+            )(x)
+        elif isinstance(spec, PoolSpec):
+            x = keras.layers.MaxPooling2D(spec.pool, name=f"pool_{position}")(x)
+        elif placed.kind == "flatten":
+            x = keras.layers.Flatten(name="flatten")(x)
+        else:  # dense or output
+            x = dense_class(
+                placed.outputs, *quant, step["activation_step"], step["activation_max"], name=names[weighted]
+            )(x)
     return keras.Model(inputs, x, name=f"{cfg.name}_qat")
 
 
@@ -139,9 +220,10 @@ def finetune(
     arrays = fitting.training_arrays(cfg, inputs_path)
     data = fitting.fit_data(arrays, fitting.scores_for(cfg, teacher_scores))
     model = build_qat_model(cfg, keras, steps)
-    names = [dense_name(i) for i in range(len(steps))]
+    names = layer_names(cfg.plan)
     for name, layer in zip(names, read_dense_layers(float_model, names), strict=True):
-        model.get_layer(name).set_weights([layer.kernel, layer.bias])
+        target = model.get_layer(name)  # a conv trained without bias has only its kernel
+        target.set_weights([layer.kernel, layer.bias][: len(target.weights)])
 
     qat = cfg.quantize.qat
     steps_per_epoch = -(-len(data.x) // cfg.train.batch_size)

@@ -17,20 +17,42 @@ from pathlib import Path
 from typing import Any
 
 from common import layout
+from common.architecture import ConvSpec, PoolSpec
 from common.config import NUM_CLASSES, Config
 from common.fsutil import atomic_path, write_json
-from intnet.h5weights import dense_name
+from intnet.h5weights import layer_names
 from training import fitting
 
 
 def build_model(cfg: Config, keras: Any) -> Any:
+    """The float model: dense layers on the flat input, or for `model.layers` with convolutions
+    the input reshaped to its map, 3x3 convolutions with ReLU (no bias when `bias: false`), 2x2
+    max pools and a flatten (channels-last) before the dense layers. Weighted layers are named
+    by their position among the weighted layers (`h5weights.layer_names`)."""
     inputs = keras.Input(shape=(cfg.input_count,), name="pixels")
     x = inputs
-    for index, units in enumerate(cfg.model.hidden):
-        x = keras.layers.Dense(units, activation=cfg.model.activation, name=dense_name(index))(x)
-        if cfg.model.dropout > 0:
-            x = keras.layers.Dropout(cfg.model.dropout, name=f"dropout_{index}")(x)
-    logits = keras.layers.Dense(NUM_CLASSES, name=dense_name(len(cfg.model.hidden)))(x)
+    if cfg.model.convolutional:
+        x = keras.layers.Reshape(cfg.input_shape, name="map")(x)
+    names = layer_names(cfg.plan)
+    weighted = -1
+    for position, placed in enumerate(cfg.plan.layers):
+        if placed.weighted:
+            weighted += 1
+        spec = placed.spec
+        if isinstance(spec, ConvSpec):
+            x = keras.layers.Conv2D(
+                spec.conv, spec.kernel, padding=spec.padding, use_bias=spec.bias, activation=cfg.model.activation,
+                name=names[weighted],
+            )(x)
+        elif isinstance(spec, PoolSpec):
+            x = keras.layers.MaxPooling2D(spec.pool, name=f"pool_{position}")(x)
+        elif placed.kind == "flatten":
+            x = keras.layers.Flatten(name="flatten")(x)
+        elif placed.kind == "dense":
+            x = keras.layers.Dense(placed.outputs, activation=cfg.model.activation, name=names[weighted])(x)
+            if cfg.model.dropout > 0:
+                x = keras.layers.Dropout(cfg.model.dropout, name=f"dropout_{weighted}")(x)
+    logits = keras.layers.Dense(NUM_CLASSES, name=names[-1])(x)
     return keras.Model(inputs, logits, name=cfg.name)
 
 
@@ -58,7 +80,7 @@ def train(cfg: Config, inputs_path: Path, out_dir: Path, teacher_scores: Path | 
     steps_per_epoch = -(-len(data.x) // cfg.train.batch_size)
     fitting.compile_model(model, keras, make_optimizer(cfg, steps_per_epoch, keras), fitting.distill_settings(cfg))
     print(
-        f"training {'-'.join(map(str, cfg.layer_sizes))} on {len(data.x)} images "
+        f"training {cfg.shape_text} on {len(data.x)} images "
         f"({held_out} held out for validation), {cfg.train.epochs} epochs"
         + (", distilled from the teacher's scores" if cfg.teacher.epochs else ""),
         flush=True,

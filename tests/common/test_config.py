@@ -68,7 +68,10 @@ def test_default_and_presets_are_valid() -> None:
             "preprocess:\n  size: 28\nmodel:\n  hidden: [256]\nquantize:\n  weight_bits: 4\n",
             ["layers 784-256-10 need about 102430 bytes"],
         ),
-        ("quantize:\n  weight_bits: [4, 8]\n", ["weight_bits lists 2 widths for 3 layers", "one per layer"]),
+        (
+            "quantize:\n  weight_bits: [4, 8]\n",
+            ["quantize.weight_bits lists 2 widths for 3 weighted layers (dense, dense, output)", "one per layer"],
+        ),
         ("quantize:\n  weight_bits: 6\n", ["quantize.weight_bits", "4 or 8"]),
         ("augment:\n  rotate: 90.0\n", ["augment.rotate = 90.0", "less than or equal to 45"]),
         ("quantize:\n  qat:\n    epochs: -1\n", ["quantize.qat.epochs = -1", "greater than or equal to 0"]),
@@ -128,3 +131,152 @@ def test_doit_stops_before_any_work_without_traceback(tmp_path: Path, command: l
     assert "model.hidden[0] = 0" in run.stderr
     assert "Traceback" not in run.stderr + run.stdout
     assert not (tmp_path / "build" / "bad" / "model.h5").exists()
+
+
+CNN = "model:\n  hidden: null\n  layers:\n"
+
+
+def layers(*entries: str) -> str:
+    return CNN + "".join(f"    - {entry}\n" for entry in entries)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        (
+            layers("{conv: 8, padding: same, bias: false}", "{pool: 2}", "{conv: 8, padding: valid, bias: false}",
+                   "{pool: 2}"),
+            "model.layers[3]: pool 2 needs an even map, got 5x5 (layer 2, conv 'valid', makes 7x7 -> 5x5): "
+            "drop this pool, or change the layers before it so the map is even",
+        ),
+        (
+            layers("{conv: 8, padding: valid, bias: false}", "{pool: 2}", "{conv: 8, padding: same, bias: false}",
+                   "{pool: 2}", "{conv: 8, padding: same, bias: false}", "{pool: 2}"),
+            "model.layers[5]: pool 2 needs an even map, got 3x3 (layer 4, conv 'same', makes 3x3 -> 3x3): "
+            "drop this pool, or change the layers before it so the map is even",
+        ),
+        (
+            layers("{conv: 8, kernel: 5, padding: same, bias: false}"),
+            "model.layers[0].kernel = 5: the console runs 3x3 convolutions (the golden model takes any)",
+        ),
+        (
+            layers("{conv: 8, padding: same, bias: false}", "{dense: 16}", "{conv: 8, padding: same, bias: false}"),
+            "model.layers[2]: conv after a dense layer: convolutions and pools must come first",
+        ),
+        (
+            layers("{dense: 16}", "{pool: 2}"),
+            "model.layers[1]: pool after a dense layer: convolutions and pools must come first",
+        ),
+        (
+            layers("{conv: 8, padding: valid, bias: false}", "{pool: 2}", "{conv: 64, padding: valid, bias: false}",
+                   "{pool: 2}"),
+            "model.layers[2].conv = 64: a pooled conv keeps 2 accumulator and 2 maximum bytes per channel in 192 "
+            "bytes of zero page: at most 48 channels",
+        ),
+        (
+            layers("{conv: 100, padding: valid, bias: false}"),
+            "model.layers[0].conv = 100: a conv keeps 2 accumulator bytes per channel in 192 bytes of zero page: "
+            "at most 96 channels",
+        ),
+        (
+            layers("{conv: 8, padding: valid, bias: false}", "{pool: 2}", "{conv: 8, padding: valid, bias: false}",
+                   "{pool: 2}", "{conv: 8, padding: valid, bias: false}"),
+            "model.layers[4]: a 3x3 'valid' convolution does not fit a 2x2 map: use padding same, or fewer layers "
+            "or pools before it",
+        ),
+        (
+            layers("{pool: 2}"),
+            "model.layers[0]: pool 2 must follow a convolution (the console fuses it into the conv before it)",
+        ),
+        (
+            layers("{conv: 8, padding: valid, bias: false}", "{pool: 2}", "{pool: 2}"),
+            "model.layers[2]: pool 2 must follow a convolution (the console fuses it into the conv before it): "
+            "drop this pool or put a conv before it",
+        ),
+        (
+            layers("{conv: 8, padding: valid, bias: false}", "{dense: 32}") + "quantize:\n  weight_bits: [4, 4]\n",
+            "quantize.weight_bits lists 2 widths for 3 weighted layers (conv, dense, output); give one per layer in "
+            "that order, or a single 4 or 8",
+        ),
+        (
+            layers("{conv: 16, padding: same, bias: false}", "{dense: 64}"),
+            "layers 14x14x1-conv16s-dense64-10 need about 101014 bytes of weight tables",
+        ),
+        (
+            layers("{conv: 8, padding: same}"),
+            "model.layers[0].bias: missing",
+        ),
+        (
+            layers("{conv: 8, pool: 2, padding: same, bias: true}"),
+            "model.layers[0]: a layer is one of {conv: channels, kernel: 3, padding: same|valid, bias: true|false}, "
+            "{pool: 2} or {dense: units}",
+        ),
+        (
+            layers("{conv: 8, padding: full, bias: true}"),
+            "model.layers[0].padding = 'full': Input should be 'same' or 'valid'",
+        ),
+        (
+            "model:\n  layers:\n    - {dense: 16}\n",
+            "model: give model.hidden (dense layers) or model.layers, not both; a config based on config.yaml sets "
+            "`hidden: null` to use layers",
+        ),
+        ("model:\n  hidden: null\n", "model: give model.layers, or model.hidden for a network of dense layers only"),
+    ],
+)
+def test_bad_layers_get_one_line_each(tmp_path: Path, overrides: str, expected: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        load_with(tmp_path, overrides)
+    lines = str(caught.value).splitlines()[1:]
+    assert len(lines) == 1, lines  # one problem, one line
+    assert expected in lines[0], lines[0]
+
+
+def test_several_layer_problems_give_one_line_each(tmp_path: Path) -> None:
+    overrides = layers(
+        "{conv: 8, kernel: 5, padding: same, bias: false}", "{dense: 16}", "{conv: 8, padding: same, bias: false}"
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_with(tmp_path, overrides)
+    lines = str(caught.value).splitlines()[1:]
+    assert [line.split(":")[0].strip() for line in lines] == ["model.layers[0].kernel = 5", "model.layers[2]"]
+
+
+def test_cnn_layers_and_shapes(tmp_path: Path) -> None:
+    cfg = load_with(
+        tmp_path,
+        layers("{conv: 16, padding: valid, bias: false}", "{pool: 2}", "{conv: 32, padding: valid, bias: false}",
+               "{pool: 2}", "{dense: 32}"),
+    )
+    assert cfg.model.convolutional
+    assert cfg.layer_codes == ["14x14x1", "conv16v", "pool2", "conv32v", "pool2", "dense32", "10"]
+    shapes = [(layer.kind, layer.input_shape, layer.output_shape) for layer in cfg.plan.layers]
+    assert shapes == [
+        ("conv", (14, 14, 1), (12, 12, 16)),
+        ("pool", (12, 12, 16), (6, 6, 16)),
+        ("conv", (6, 6, 16), (4, 4, 32)),
+        ("pool", (4, 4, 32), (2, 2, 32)),
+        ("flatten", (2, 2, 32), (128,)),
+        ("dense", (128,), (32,)),
+        ("output", (32,), (10,)),
+    ]
+    assert [layer.fan_in for layer in cfg.plan.weighted] == [9, 144, 128, 32]
+    with pytest.raises(AttributeError, match="layer_codes"):
+        _ = cfg.layer_sizes
+
+
+def test_hidden_means_dense_layers(tmp_path: Path) -> None:
+    default = config_module.load(ROOT / "config.yaml")
+    same = load_with(tmp_path, layers("{dense: 144}", "{dense: 32}"))
+    assert not same.model.convolutional and same.layer_sizes == default.layer_sizes
+    assert same.model.layer_specs == default.model.layer_specs
+    assert [layer.fan_in for layer in default.plan.weighted] == [196, 144, 32]
+    # what the tasks compare (doit's config_changed) is what it was before `layers` existed
+    assert default.model.model_dump(exclude_none=True) == {"hidden": [144, 32], "activation": "relu", "dropout": 0.0}
+
+
+@pytest.mark.parametrize(("preset", "second"), [("cnn.yaml", "conv32v"), ("cnn24.yaml", "conv24v")])
+def test_cnn_presets_are_valid(preset: str, second: str) -> None:
+    cfg = config_module.load(ROOT / "training" / "presets" / preset)
+    assert cfg.model.convolutional and cfg.model.hidden is None
+    assert cfg.layer_codes == ["14x14x1", "conv16v", "pool2", second, "pool2", "dense32", "10"]
+    assert all(not spec.bias for spec in cfg.model.layer_specs if hasattr(spec, "bias"))

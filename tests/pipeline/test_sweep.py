@@ -113,3 +113,10 @@ def test_sweep_builds_compares_and_then_rebuilds_nothing(tiny_build: TinyBuild, 
     for name in models:
         assert sweep.executed_tasks((out / "logs" / f"{name}.log").read_text()) == []
     assert tiny_build.doit().ran() == set()  # and a plain `doit config=...` agrees
+
+
+def test_a_cnn_member_is_built_but_not_evaluated_on_the_console(tmp_path: Path) -> None:
+    cnn, dense = (sweep.load_members([f"training/presets/{name}.yaml"], ROOT)[0] for name in ("cnn", "origin"))
+    assert not cnn.console and dense.console
+    assert [command[-1] for command in sweep.child_commands(cnn, tmp_path, True)] == [f"builddir={tmp_path}"]
+    assert sweep.child_commands(dense, tmp_path, True)[-1][-1] == "evaluate"

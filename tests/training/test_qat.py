@@ -9,9 +9,11 @@ import numpy as np
 import pytest
 
 from common.config import QatConfig, QuantizeConfig
-from intnet import golden
+from intnet import golden, layers, netquant
 from intnet.h5weights import FloatLayer
 from intnet.quantize import Choice, quantize
+from tests.intnet.test_netquant import SPECS, cnn_config, random_digits, random_float_layers
+from tests.intnet.test_netquant import qcfg as netquant_cfg
 
 
 def qcfg(weight_bits: list[int], activation_bits: int) -> QuantizeConfig:
@@ -43,7 +45,7 @@ def test_fake_quant_forward_pass_is_the_integer_network(weight_bits: list[int], 
     inputs[rng.random(inputs.shape) < 0.6] = 0
     settings = qcfg(weight_bits, activation_bits)
     network, reports = quantize(layers, input_max, settings, inputs[:1000], inputs[1000:])
-    steps = steps_of(network, reports)
+    steps = steps_of(network.layers, reports)
     fixed = [Choice(s["weight_exponent"], 0, s["shift"]) for s in steps]
     again, _ = quantize(layers, input_max, settings, inputs[:1000], inputs[1000:], fixed=fixed)
     for a, b in zip(network.layers, again.layers, strict=True):  # fixed choices rebuild the same network
@@ -59,6 +61,29 @@ def test_fake_quant_forward_pass_is_the_integer_network(weight_bits: list[int], 
     logits = np.asarray(model.predict(inputs.astype(np.float32) / input_max, verbose=0))
     trace = golden.run(network, inputs)
     expected = trace.scores * reports[-1].accumulator_scale
+    close = np.isclose(logits, expected, rtol=0, atol=1e-3 * np.abs(expected).max()).all(axis=1)
+    assert close.mean() >= 0.99  # a rare float rounding tie may land one step apart
+    assert (np.argmax(logits, axis=1) == trace.digits).mean() >= 0.99
+
+
+@pytest.mark.parametrize("weight_bits", [4, [8, 4, 8, 4]])
+def test_fake_quant_cnn_is_the_integer_network(weight_bits: list[int] | int) -> None:
+    keras = pytest.importorskip("keras")
+    from training.qat import build_qat_model, steps_of
+
+    rng = np.random.default_rng(11)
+    cfg = cnn_config(SPECS, weight_bits)
+    float_layers = random_float_layers(rng, cfg)
+    train, test = random_digits(rng, 1000), random_digits(rng, 500)
+    net = netquant.quantize_net(cfg.plan, float_layers, 8, netquant_cfg(weight_bits), train, test)
+    model = build_qat_model(cfg, keras, steps_of(net.weighted, net.reports))
+    names = [layer.name for layer in model.layers if layer.weights]
+    for name, layer in zip(names, float_layers, strict=True):
+        target = model.get_layer(name)
+        target.set_weights([layer.kernel, layer.bias][: len(target.weights)])
+    logits = np.asarray(model.predict(test.reshape(len(test), -1).astype(np.float32) / 8, verbose=0))
+    trace = layers.run(net.layers, test)
+    expected = trace.scores * net.reports[-1].accumulator_scale
     close = np.isclose(logits, expected, rtol=0, atol=1e-3 * np.abs(expected).max()).all(axis=1)
     assert close.mean() >= 0.99  # a rare float rounding tie may land one step apart
     assert (np.argmax(logits, axis=1) == trace.digits).mean() >= 0.99
