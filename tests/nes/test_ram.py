@@ -205,14 +205,14 @@ def test_a_fitting_net_keeps_the_canvas_a_ram_starved_one_drops_it(
     assert compare(build, structured_inputs(6, 196, 8, seed=43)) == []
 
 
-def drawn(ui: Ui, build: NesBuild, digit: int) -> None:
+def drawn(ui: Ui, build: NesBuild, digit: int, pre: PreprocessConfig = PRE14) -> None:
     """Draw a digit with the buttons, wait for the answer on the screen, and check every step:
     nn_input is the canvas preprocessed like training, the scores are the golden model's."""
     ui.draw(DIGITS[digit])
     ui.wait_answer()
     canvas = ui.canvas()
     pixels = (canvas.astype(np.int64) * 255 // 2).astype(np.uint8)
-    want = preprocess(pixels[None], PRE14)[0].ravel()
+    want = preprocess(pixels[None], pre)[0].ravel()
     got = ui.console.peek(ui.sym("nn_input"), 196)  # still the input after the run
     assert got.tolist() == want.tolist()
     trace = golden.run(build.network, got[None])
@@ -298,10 +298,11 @@ def test_mnist_trained_default_net(tiny_build: TinyBuild) -> None:
     console_eval = json.loads((out / "console_eval.json").read_text())
     assert console_eval["mismatches"] == 0 and console_eval["images"] == 300
     build = NesBuild(out / "export", out / "tiny.nes", golden.load(out / "export"))
-    hidden = config_module.load(tiny_build.config).model.hidden
+    cfg = config_module.load(tiny_build.config)
+    hidden = cfg.model.hidden
     assert [layer.weights.shape[1] for layer in build.network.layers] == [*hidden, 10] and hidden[0] > 128
     ui = Ui(build.rom)
     for digit in (1, 0):
-        drawn(ui, build, digit)
+        drawn(ui, build, digit, cfg.preprocess)  # the default's preprocessing: size-normalised
         ui.press(SELECT)
         ui.step(0, 10)

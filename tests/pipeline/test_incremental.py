@@ -127,7 +127,7 @@ def test_teacher_setting_trains_a_new_teacher(build: TinyBuild) -> None:
 
 @pytest.mark.slow
 def test_preprocess_setting_reprocesses_and_retrains(build: TinyBuild) -> None:
-    edit(build.config, "data:", "preprocess:\n  levels: 4\ndata:")
+    edit(build.config, "data:", "preprocess:\n  levels: 4\n  ink: null\ndata:")  # ink: one value a level
     run = build.doit()
     assert run.returncode == 0
     assert {"preprocess", "train", "export", "metrics"} <= run.ran()
