@@ -65,7 +65,7 @@ def support(manifest: dict) -> tuple[bool, str]:
         return False, f"normalize {inp['normalize']}: the box must lie on the {CANVAS_SIDE}x{CANVAS_SIDE} canvas"
     ram = ram_layout(manifest, canvas=True)
     if ram.over:
-        hidden = [layer["outputs"] for layer in manifest["layers"][:-1]]
+        hidden = buffer_bytes(manifest)[0]
         return False, (
             f"RAM: the canvas and the network need {ram.bss} bytes of {BSS_AREA.span()}, {ram.over} more than "
             f"its {RAM_BSS}: use {ram.over} fewer hidden units (model.hidden {hidden}; nn_act0 holds layers "
@@ -89,6 +89,7 @@ class RamLayout:
     segments: tuple[str, str]  # "STACKBSS" or "BSS" for nn_act0, nn_act1
     bss: int  # bytes in BSS ($0300-$07FF)
     stack: int  # bytes in STACKBSS ($0100-$01BF)
+    patch: int = 0  # conv.inc's patch buffer (in BSS): kh*kw*Cin of the widest conv
 
     @property
     def over(self) -> int:
@@ -104,7 +105,7 @@ def ram_layout(manifest: dict, canvas: bool) -> RamLayout:
     page, nn_scores (10 x the last layer's accumulator bytes) and nn_digit. The activation
     buffers are placed so that the stack page takes as many bytes as it can."""
     layers = manifest.get("layers", [])
-    hidden = [layer["outputs"] for layer in layers[:-1]]
+    hidden, patch = buffer_bytes(manifest)
     act0 = max(hidden[0::2], default=0)
     act1 = max(hidden[1::2], default=0)
     score_bytes = layers[-1]["accumulator_bits"] // 8 if layers else 2
@@ -114,5 +115,29 @@ def ram_layout(manifest: dict, canvas: bool) -> RamLayout:
     stack = in_stack[0] * act0 + in_stack[1] * act1
     canvas_bss = CANVAS_BSS + NORMALIZE_BSS * (manifest["input"].get("normalize") is not None)
     bss = SYSTEM_BSS + canvas_bss * canvas + manifest["input"]["count"] + act0 + act1 - stack + 10 * score_bytes + 1
+    bss += patch
     segments = tuple("STACKBSS" if s else "BSS" for s in in_stack)
-    return RamLayout(act0, act1, segments, bss, stack)
+    return RamLayout(act0, act1, segments, bss, stack, patch)
+
+
+def buffer_bytes(manifest: dict) -> tuple[list[int], int]:
+    """The bytes each weighted layer but the last writes (a conv: its whole map, pooled when a
+    pool follows, HWC), and the bytes of conv.inc's patch buffer (kh*kw*Cin of the widest
+    conv; 0 without convolutions). Format 1: the hidden layers' outputs, no patch."""
+    layers = manifest.get("layers", [])
+    if manifest.get("format", 1) == 1:
+        return [layer["outputs"] for layer in layers[:-1]], 0
+    sizes, patch = [], 0
+    for k, entry in enumerate(layers):
+        if entry["type"] == "conv2d":
+            kh, kw = entry["kernel"]
+            patch = max(patch, kh * kw * entry["input_shape"][2])
+            pooled = k + 1 < len(layers) and layers[k + 1]["type"] == "maxpool2d"
+            shape = layers[k + 1 if pooled else k]["output_shape"]
+            count = 1
+            for v in shape:
+                count *= int(v)
+            sizes.append(count)
+        elif entry["type"] == "dense":
+            sizes.append(int(entry["outputs"]))
+    return sizes[:-1], patch
