@@ -105,16 +105,19 @@ cv_nc:    .res 2        ; -(8 * sum): bias init and offset-nibble correction in 
 cv_t = nn_t             ; requantize temporary (nn_t is free between layers)
 .endif
 
-.segment "BSS"
 .if NN_CONV_COUNT
+.segment NN_PATCH_SEGMENT
 cv_patch:  .res NN_PATCH_BYTES          ; the gathered 3x3xCin patch of one position
 .endif
+
+.segment "BSS"
 nn_input:  .res NN_INPUT_COUNT          ; the network input, uint8, 0..NN_INPUT_MAX
 nn_scores: .res 10 * NN_SCORE_BYTES     ; planar little-endian scores (see above)
 nn_digit:  .res 1                       ; first index of the largest score
 
 ; Hidden activations: layer 0 reads nn_input and writes nn_act0, layer 1 reads nn_act0 and
-; writes nn_act1, layer 2 reads nn_act1 and writes nn_act0 (or nn_scores), ... Each buffer is
+; writes nn_act1, layer 2 reads nn_act1 and writes nn_act0 (or nn_scores), ... (a conv may
+; write over its own source map instead: budget.buffer_plan, network.inc). Each buffer is
 ; sized to the largest layer it holds and placed by gen_ui.ram_layout (network.inc): in the low
 ; stack page (STACKBSS, $0100-$01BF, below the 64 bytes the stack may use) when it fits there,
 ; else in BSS. nn_input is never overwritten: it still holds the input after a run.

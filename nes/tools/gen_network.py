@@ -26,7 +26,7 @@ from string import Template
 
 from common.fsutil import write_bytes, write_text
 from common.layout import NETWORK_INC, NETWORK_S, rom_weights_name
-from nes.tools.budget import ram_layout, ui_prg
+from nes.tools.budget import buffer_plan, ram_layout, ui_prg
 from nes.tools.files import ASM_TEMPLATE, INC_TEMPLATE, network_outputs
 from intnet import golden
 from nes.tools.plan import (
@@ -105,6 +105,7 @@ def generate(
 
     reserved = ui_prg(manifest)  # the drawing UI's code and data
     ram = ram_layout(manifest, canvas=bool(reserved))  # the activation buffers' sizes and places
+    routes = buffer_plan(manifest).routes  # each layer's source and destination buffer
     input_max = int(head["input"]["max"])  # the dense part's input: the last conv's activation_max
     if multipliers is None and convs:
         # The convs need the nibble tables up to their inputs; the dense layers use them too.
@@ -134,8 +135,7 @@ def generate(
         write_bytes(rom, rom_weights(matrix, 4))
         blank = blank_output(matrix, c.bias_file.read_bytes(), c.shift, c.activation_max)
         name = f"nn_l{c.index}"
-        source = "nn_input" if c.index == 0 else f"nn_act{(c.index - 1) % 2}"
-        dest = f"nn_act{c.index % 2}"
+        source, dest = routes[c.index]
         imports.append(f".import {name}_weights, {name}_bias, {name}_blank")
         exports.append(f".export {name}_weights, {name}_bias, {name}_blank")
         tables.append(
@@ -174,8 +174,7 @@ def generate(
             f"{name.upper()}_WEIGHT_BITS = {p.weight_bits}\n{name.upper()}_MUL = {mul}"
         )
         imports.append(f".import {name}_weights, {name}_bias")
-        source = "nn_input" if p.index == 0 else f"nn_act{(p.index - 1) % 2}"
-        dest = "nn_scores" if p.shift < 0 else f"nn_act{p.index % 2}"
+        source, dest = routes[p.index]
         calls.append(
             f"  nn_dense {p.index}, {p.inputs}, {p.outputs}, {p.width}, {p.shift}, {p.activation_max}, "
             f"{p.tiles}, {name}_weights, {name}_bias, {source}, {dest}, {p.weight_bits}, {mul}"
@@ -209,6 +208,7 @@ def generate(
         "conv_cout_max": max((c.cout for c in convs), default=0),
         "pool_cout_max": pooled_cout,
         "patch_bytes": ram.patch,
+        "patch_segment": ram.patch_segment,
         "conv_procs": "\n".join(conv_procs),
         "exports": "\n".join(exports),
         "tables": "\n".join(tables),
