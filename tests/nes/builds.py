@@ -187,7 +187,7 @@ def write_cnn(out: Path, convs: list[ConvSpec], dense: list[LayerSpec], seed: in
     for spec in convs:
         h, w, cin = shape
         matrix = rng.integers(-8, 8, (9 * cin, spec.channels))
-        bias = rng.integers(-96, 32, spec.channels)
+        bias = rng.integers(-24, 16, spec.channels)
         conv_shape = (h - 2, w - 2, spec.channels)
         entries.append(
             {
@@ -215,7 +215,7 @@ def write_cnn(out: Path, convs: list[ConvSpec], dense: list[LayerSpec], seed: in
     for spec in dense:
         last = spec.shift is None
         matrix = rng.integers(-8, 8, (inputs, spec.outputs))
-        bias = rng.integers(-256, 256, spec.outputs)
+        bias = rng.integers(-32, 32, spec.outputs)
         entries.append(
             {
                 "position": len(entries), "type": "dense", "inputs": inputs, "outputs": spec.outputs,
