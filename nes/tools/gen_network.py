@@ -26,17 +26,17 @@ from string import Template
 
 from common.fsutil import write_bytes, write_text
 from common.layout import NETWORK_INC, NETWORK_S, rom_weights_name
+from intnet import golden
 from nes.tools.budget import buffer_plan, ram_layout, ui_prg
 from nes.tools.files import ASM_TEMPLATE, INC_TEMPLATE, network_outputs
-from intnet import golden
 from nes.tools.plan import (
     CHUNK,
     NIBBLE_INPUT_MAX,
     ZP_ACC_BUDGET,
     Multipliers,
     NetworkError,
-    check_multipliers,
     assign,
+    check_multipliers,
     choose_multipliers,
     conv_plans,
     input_ranges,
@@ -110,10 +110,8 @@ def generate(
     if multipliers is None and convs:
         # The convs need the nibble tables up to their inputs; the dense layers use them too.
         ranges = input_ranges(plans, input_max)
-        nibble_max = max(
-            c.input_max for c in convs
-        )
-        nibble_max = max([nibble_max, *(r for p, r in zip(plans, ranges, strict=True) if p.weight_bits == 4)])
+        four_bit = [r for p, r in zip(plans, ranges, strict=True) if p.weight_bits == 4]
+        nibble_max = max([*(c.input_max for c in convs), *four_bit])
         multipliers = assign(plans, ranges, 0, min(nibble_max, NIBBLE_INPUT_MAX))
         multipliers = Multipliers(multipliers.product_max, min(nibble_max, NIBBLE_INPUT_MAX), multipliers.layers)
     elif multipliers is None:
@@ -126,8 +124,9 @@ def generate(
 
     for c in convs:
         data = c.weights_file.read_bytes()
-        if len(data) != golden.weight_bytes(c.inputs, c.cout, 4):
-            raise NetworkError(f"{c.weights_file}: {len(data)} bytes, expected {golden.weight_bytes(c.inputs, c.cout, 4)}")
+        expected = golden.weight_bytes(c.inputs, c.cout, 4)
+        if len(data) != expected:
+            raise NetworkError(f"{c.weights_file}: {len(data)} bytes, expected {expected}")
         if c.bias_file.stat().st_size != 2 * c.cout:
             raise NetworkError(f"{c.bias_file}: expected {2 * c.cout} bytes")
         matrix = unpack_weights(data, c.inputs, c.cout, 4)  # layers.patch_matrix: (dy*3+dx)*Cin+c rows

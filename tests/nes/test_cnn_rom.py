@@ -104,7 +104,12 @@ def test_unsupported_convs_say_why(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     ("shape", "cout", "pool", "expected"),
-    [((6, 6, 16), 32, True, True), ((6, 6, 4), 64, True, False), ((14, 14, 1), 4, False, False), ((8, 8, 8), 8, False, True)],
+    [
+        ((6, 6, 16), 32, True, True),
+        ((6, 6, 4), 64, True, False),
+        ((14, 14, 1), 4, False, False),
+        ((8, 8, 8), 8, False, True),
+    ],
 )
 def test_in_place_rule(shape: tuple[int, int, int], cout: int, pool: bool, expected: bool) -> None:
     assert budget.in_place(*shape, cout, pool) is expected
