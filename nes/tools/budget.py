@@ -65,8 +65,15 @@ def support(manifest: dict) -> tuple[bool, str]:
     if inp.get("normalize") is not None and not 1 <= inp["normalize"] <= CANVAS_SIDE:
         return False, f"normalize {inp['normalize']}: the box must lie on the {CANVAS_SIDE}x{CANVAS_SIDE} canvas"
     ram = ram_layout(manifest, canvas=True)
+    if ram.over and manifest.get("format", 1) != 1:
+        return False, (
+            f"RAM: the canvas and the network need {ram.bss} bytes of {BSS_AREA.span()}, {ram.over} more than "
+            f"its {RAM_BSS}: use fewer channels or a pool earlier (whole maps: nn_act0 {ram.act0} bytes, "
+            f"nn_act1 {ram.act1}, the conv patch {ram.patch}; {STACK_RAM} bytes of them fit the stack page, "
+            "the rest goes beside the canvas)"
+        )
     if ram.over:
-        hidden = [layer.get("outputs") for layer in manifest["layers"][:-1] if "weights" in layer]
+        hidden = [layer["outputs"] for layer in manifest["layers"][:-1]]
         return False, (
             f"RAM: the canvas and the network need {ram.bss} bytes of {BSS_AREA.span()}, {ram.over} more than "
             f"its {RAM_BSS}: use {ram.over} fewer hidden units (model.hidden {hidden}; nn_act0 holds layers "
