@@ -187,7 +187,7 @@ def write_cnn(out: Path, convs: list[ConvSpec], dense: list[LayerSpec], seed: in
     for spec in convs:
         h, w, cin = shape
         matrix = rng.integers(-8, 8, (9 * cin, spec.channels))
-        bias = rng.integers(-24, 16, spec.channels)
+        bias = rng.integers(-3 << spec.shift, 2 << spec.shift, spec.channels)  # some blank outputs > 0
         conv_shape = (h - 2, w - 2, spec.channels)
         entries.append(
             {
