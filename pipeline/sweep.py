@@ -30,8 +30,8 @@ from common import config as config_module
 from common.config import SweepConfig
 from common.errors import BuildError
 from common.layout import Layout
-from pipeline import console
 from export import comparison
+from pipeline import console
 
 TASK = "sweep"
 
