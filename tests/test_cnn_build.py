@@ -180,11 +180,13 @@ def test_a_cnn_the_engine_runs_builds_a_rom_bit_exact_on_the_console(
     work = tmp_path_factory.mktemp("tinycnnrom")
     config = write_config(work / "tinycnnrom.yaml", "tinycnnrom", ROM_OVERRIDES)
     build = TinyBuild(config, work / "build", mnist_dir, None)  # type: ignore[arg-type]
-    run = build.doit("evaluate")
+    run = build.doit("evaluate", "paddrawn")
     assert run.returncode == 0, run.stdout + run.stderr
     result = json.loads((build.build_root / "tinycnnrom" / "console_eval.json").read_text())
     assert result["images"] == 300 and result["mismatches"] == 0
     assert result["accuracy"] == result["golden_accuracy"]
     assert (build.build_root / "tinycnnrom" / "nes" / "gen" / "ui.inc").read_text().count("UI_ENABLED = 1") == 1
+    drawn = json.loads((build.build_root / "tinycnnrom" / "paddrawn.json").read_text())
+    assert drawn["canvas"] and drawn["total"] >= 10  # drawn with the pad, answered on the screen
     metrics = json.loads((build.build_root / "tinycnnrom" / "metrics.json").read_text())
     assert metrics["layers"] == ["14x14x1", "conv4v", "pool2", "conv6v", "pool2", "dense12", "10"]
