@@ -41,12 +41,15 @@ os.environ[memory.FOLDER_ENV] = str(LAYOUT.memory.resolve())  # where each step 
 LAYER_COUNT = len(CFG.plan.weighted)  # the layers with weight and bias tables
 TABLES = LAYOUT.tables(LAYER_COUNT)
 
+CONSOLE_PROBLEM = console.unsupported(CFG)  # None: the console engine runs this network
+CONSOLE = CONSOLE_PROBLEM is None
+
 DOIT_CONFIG = {
     "backend": "json",
     # `doit sweep` keeps its own dep file: its children write the configs' ones (see pipeline/sweep.py).
     "dep_file": str(sweep.doit_dep_file(sys.argv, LAYOUT.build_root, LAYOUT.dep_file)),
-    # A network with convolutions has no ROM yet (issue 15): its build ends with the metrics.
-    "default_tasks": ["metrics"] if CFG.model.convolutional else ["metrics", "rom"],
+    # A network the console cannot run (pipeline.console.unsupported) has no ROM: its build ends with the metrics.
+    "default_tasks": ["metrics", "rom"] if CONSOLE else ["metrics"],
     "verbosity": 2,
 }
 
@@ -203,8 +206,6 @@ def task_drawn():
     )
 
 
-CONSOLE_PROBLEM = console.unsupported(CFG)  # None: the console engine runs this network
-CONSOLE = CONSOLE_PROBLEM is None
 
 METRIC_PARTS = {
     "float_eval": LAYOUT.float_eval,
