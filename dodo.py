@@ -41,12 +41,15 @@ os.environ[memory.FOLDER_ENV] = str(LAYOUT.memory.resolve())  # where each step 
 LAYER_COUNT = len(CFG.plan.weighted)  # the layers with weight and bias tables
 TABLES = LAYOUT.tables(LAYER_COUNT)
 
+CONSOLE_PROBLEM = console.unsupported(CFG)  # None: the console engine runs this network
+CONSOLE = CONSOLE_PROBLEM is None
+
 DOIT_CONFIG = {
     "backend": "json",
     # `doit sweep` keeps its own dep file: its children write the configs' ones (see pipeline/sweep.py).
     "dep_file": str(sweep.doit_dep_file(sys.argv, LAYOUT.build_root, LAYOUT.dep_file)),
-    # A network with convolutions has no ROM yet (issue 15): its build ends with the metrics.
-    "default_tasks": ["metrics"] if CFG.model.convolutional else ["metrics", "rom"],
+    # A network the console cannot run (pipeline.console.unsupported) has no ROM: its build ends with the metrics.
+    "default_tasks": ["metrics", "rom"] if CONSOLE else ["metrics"],
     "verbosity": 2,
 }
 
@@ -203,7 +206,6 @@ def task_drawn():
     )
 
 
-CONSOLE = not CFG.model.convolutional  # the console engine runs dense layers only, so far (issue 15)
 
 METRIC_PARTS = {
     "float_eval": LAYOUT.float_eval,
@@ -240,7 +242,7 @@ def task_metrics():
 def task_nes_network():
     """Generate network.inc / network.s and the offset-binary weight columns from the manifest."""
     if not CONSOLE:
-        return console.pending(CONFIG_PATH, "nes_network")
+        return console.pending(CONFIG_PATH, "nes_network", CONSOLE_PROBLEM)
     return task(
         actions=[program("nes.tools.gen_network", LAYOUT.manifest, LAYOUT.nes_gen, what="network sources")],
         file_dep=[LAYOUT.manifest, *TABLES, *nes_files.network_inputs()],
@@ -252,7 +254,7 @@ def task_nes_network():
 def task_nes_ui():
     """Generate ui.inc: preprocessing constants from the manifest, settings from the config's ui section."""
     if not CONSOLE:
-        return console.pending(CONFIG_PATH, "nes_ui")
+        return console.pending(CONFIG_PATH, "nes_ui", CONSOLE_PROBLEM)
     ui = CFG.ui.model_dump()
     return task(
         actions=[program("nes.tools.gen_ui", LAYOUT.manifest, LAYOUT.nes_gen, json.dumps(ui), what="ui.inc")],
@@ -276,7 +278,7 @@ def task_nes_chr():
 def task_nes_asm():
     """Assemble each source with ca65 -g --create-dep into build/<name>/nes/obj/."""
     if not CONSOLE:
-        return console.pending(CONFIG_PATH, "nes_asm")
+        return console.pending(CONFIG_PATH, "nes_asm", CONSOLE_PROBLEM)
     return assemble_tasks()
 
 
@@ -295,7 +297,7 @@ def assemble_tasks():
 def task_rom():
     """Link the objects in a fixed order with ld65 into build/<name>/<name>.nes and print the ROM budget."""
     if not CONSOLE:
-        return console.pending(CONFIG_PATH, "rom")
+        return console.pending(CONFIG_PATH, "rom", CONSOLE_PROBLEM)
     return task(
         actions=[call("nes.tools.link:run", LAYOUT.nes_obj, LAYOUT.rom, LAYOUT.rom_budget)],
         file_dep=[*cc65.objects(LAYOUT.nes_obj), nes_files.LINK_CONFIG],
@@ -307,7 +309,7 @@ def task_rom():
 def task_paddrawn():
     """Draw the pad-drawn digits (neat, small, large and slanted; special shapes) on the ROM with the D-pad."""
     if not CONSOLE:
-        return console.pending(CONFIG_PATH, "paddrawn")
+        return console.pending(CONFIG_PATH, "paddrawn", CONSOLE_PROBLEM)
     return task(
         actions=[call("nes.tools.paddrawn:run", LAYOUT.rom, LAYOUT.manifest, LAYOUT.paddrawn, LAYOUT.paddrawn_sheet)],
         file_dep=[LAYOUT.rom, LAYOUT.rom_dbg, LAYOUT.manifest],
@@ -319,7 +321,7 @@ def task_paddrawn():
 def task_evaluate():
     """Run all test images on the emulated console (cynes); bit-exact check against the golden model."""
     if not CONSOLE:
-        return console.pending(CONFIG_PATH, "evaluate")
+        return console.pending(CONFIG_PATH, "evaluate", CONSOLE_PROBLEM)
     return task(
         actions=[
             program(
@@ -339,7 +341,7 @@ def task_evaluate():
 def task_screenshot():
     """Run the ROM in the emulator, draw a 7 with the controller, save the screen for the report."""
     if not CONSOLE:
-        return console.pending(CONFIG_PATH, "screenshot")
+        return console.pending(CONFIG_PATH, "screenshot", CONSOLE_PROBLEM)
     return task(
         actions=[call("nes.tools.screenshot:run", LAYOUT.rom, LAYOUT.inputs, LAYOUT.screenshot,
                       LAYOUT.screenshot_caption)],
@@ -352,7 +354,7 @@ def task_screenshot():
 def task_report():
     """Write build/<name>/report/index.html: metrics, confusion, curves, ROM budget, screen, pad-drawn digits, tasks."""
     if not CONSOLE:
-        return console.pending(CONFIG_PATH, "report")
+        return console.pending(CONFIG_PATH, "report", CONSOLE_PROBLEM)
     paths = {
         "metrics": LAYOUT.metrics,
         "history": LAYOUT.history,

@@ -31,6 +31,7 @@ from common.config import SweepConfig
 from common.errors import BuildError
 from common.layout import Layout
 from export import comparison
+from pipeline import console
 
 TASK = "sweep"
 
@@ -83,13 +84,13 @@ class Member:
 
     path: str
     name: str
-    console: bool = True  # False: a network the console engine cannot run yet (convolutions, issue 15)
+    console: bool = True  # False: a network the console engine cannot run (pipeline.console.unsupported)
 
 
 def load_members(paths: Sequence[str], root: Path) -> list[Member]:
     """Validate every listed config and check that their names (build folders) are distinct."""
     configs = [(path, config_module.load(root / path)) for path in paths]
-    members = [Member(path, cfg.name, not cfg.model.convolutional) for path, cfg in configs]
+    members = [Member(path, cfg.name, console.unsupported(cfg) is None) for path, cfg in configs]
     seen: dict[str, str] = {}
     problems = []
     for member in members:

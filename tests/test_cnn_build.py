@@ -1,6 +1,7 @@
 """A tiny network with convolutions built through doit (issue 15): train, QAT, export (manifest
 v2), drawn and metrics; the fake-quantized Keras model scores as `intnet.layers.run` on the
-exported tables; the console's tasks refuse with one message."""
+exported tables; the console's tasks refuse a CNN the engine cannot run with one message, and
+build and evaluate one it can (bit-exact on the console)."""
 
 from __future__ import annotations
 
@@ -56,7 +57,8 @@ def test_console_tasks_fail_with_one_message(cnn_build: TinyBuild) -> None:
         run: DoitRun = cnn_build.doit(task, report_name=f"{task}.json")
         text = run.stdout + run.stderr + "".join(run.outputs.values())
         assert run.returncode != 0
-        assert "the console engine does not run convolutional layers yet (issue 15)" in text, text
+        assert "the console engine cannot run this network: model.layers[2]: padding 'same'" in text, text
+        assert "quantize.weight_bits[1] = 8" in text and "quantize.activation_bits = 5" in text
         assert "drawn metrics" in text and "Traceback" not in text
     assert not (out(cnn_build) / "nes").exists()  # nothing generated or assembled
 
@@ -150,3 +152,41 @@ def test_a_bad_layer_list_stops_doit_with_one_line(tmp_path: Path) -> None:
     run = run_doit(f"config={bad}", f"builddir={tmp_path / 'build'}", "list")
     assert run.returncode != 0 and "Traceback" not in run.stderr
     assert "model.layers[3]: pool 2 needs an even map, got 5x5" in run.stderr
+
+
+ROM_OVERRIDES = TINY_OVERRIDES.replace("teacher:\n  epochs: 1\n", "teacher:\n  epochs: 0\n") + """\
+model:
+  hidden: null
+  layers:
+    - {conv: 4, padding: valid, bias: false}
+    - {pool: 2}
+    - {conv: 6, padding: valid, bias: false}
+    - {pool: 2}
+    - {dense: 12}
+quantize:
+  weight_bits: 4
+  activation_bits: 4
+  qat:
+    epochs: 1
+    learning_rate: 0.0005
+"""
+
+
+def test_a_cnn_the_engine_runs_builds_a_rom_bit_exact_on_the_console(
+    tmp_path_factory: pytest.TempPathFactory, mnist_dir: Path
+) -> None:
+    """`doit evaluate` on a tiny CNN: its ROM (with the drawing UI) gives the golden model's
+    scores on every test digit."""
+    work = tmp_path_factory.mktemp("tinycnnrom")
+    config = write_config(work / "tinycnnrom.yaml", "tinycnnrom", ROM_OVERRIDES)
+    build = TinyBuild(config, work / "build", mnist_dir, None)  # type: ignore[arg-type]
+    run = build.doit("evaluate", "paddrawn")
+    assert run.returncode == 0, run.stdout + run.stderr
+    result = json.loads((build.build_root / "tinycnnrom" / "console_eval.json").read_text())
+    assert result["images"] == 300 and result["mismatches"] == 0
+    assert result["accuracy"] == result["golden_accuracy"]
+    assert (build.build_root / "tinycnnrom" / "nes" / "gen" / "ui.inc").read_text().count("UI_ENABLED = 1") == 1
+    drawn = json.loads((build.build_root / "tinycnnrom" / "paddrawn.json").read_text())
+    assert drawn["canvas"] and drawn["total"] >= 10  # drawn with the pad, answered on the screen
+    metrics = json.loads((build.build_root / "tinycnnrom" / "metrics.json").read_text())
+    assert metrics["layers"] == ["14x14x1", "conv4v", "pool2", "conv6v", "pool2", "dense12", "10"]

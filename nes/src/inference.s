@@ -66,6 +66,7 @@
 
 .include "global.inc"
 .include "network.inc"
+.include "conv.inc"     ; nn_conv: macros only, code only where NN_CONV_PROCS expands them
 
 .segment "ZEROPAGE"
 nn_plo:  .res 2         ; -> sq_plus_lo + a
@@ -84,13 +85,39 @@ nn_acc1: .res NN_TILE_MAX   ;   middle/high
 nn_acc2: .res NN_TILE_MAX   ;   high byte of 24-bit layers
 .endif
 
+.if NN_CONV_COUNT
+; conv.inc's work variables (convolutional networks only; see conv.inc's header).
+.if NN_POOL_COUT_MAX
+cv_max0:  .res NN_POOL_COUT_MAX ; signed running maxima of a pooled cell, byte planes
+cv_max1:  .res NN_POOL_COUT_MAX
+.endif
+cv_g:     .res 6        ; the patch's 3 source row pointers
+cv_r:     .res 8        ; the 4 source rows of a cell row (pooled), or the row
+cv_dst:   .res 2        ; next output cell
+cv_col:   .res 1        ; byte offset of the patch in its rows
+cv_x:     .res 1        ; byte offset of the cell (pooled)
+cv_px:    .res 1        ; cells (positions) left in the row
+cv_py:    .res 1        ; rows left
+cv_live:  .res 1        ; non-blank positions of the cell so far
+cv_blank: .res 1        ; blank positions of the cell
+cv_sum:   .res 2        ; sum of the patch
+cv_nc:    .res 2        ; -(8 * sum): bias init and offset-nibble correction in one
+cv_t = nn_t             ; requantize temporary (nn_t is free between layers)
+.endif
+
+.if NN_CONV_COUNT
+.segment NN_PATCH_SEGMENT
+cv_patch:  .res NN_PATCH_BYTES          ; the gathered 3x3xCin patch of one position
+.endif
+
 .segment "BSS"
 nn_input:  .res NN_INPUT_COUNT          ; the network input, uint8, 0..NN_INPUT_MAX
 nn_scores: .res 10 * NN_SCORE_BYTES     ; planar little-endian scores (see above)
 nn_digit:  .res 1                       ; first index of the largest score
 
 ; Hidden activations: layer 0 reads nn_input and writes nn_act0, layer 1 reads nn_act0 and
-; writes nn_act1, layer 2 reads nn_act1 and writes nn_act0 (or nn_scores), ... Each buffer is
+; writes nn_act1, layer 2 reads nn_act1 and writes nn_act0 (or nn_scores), ... (a conv may
+; write over its own source map instead: budget.buffer_plan, network.inc). Each buffer is
 ; sized to the largest layer it holds and placed by gen_ui.ram_layout (network.inc): in the low
 ; stack page (STACKBSS, $0100-$01BF, below the 64 bytes the stack may use) when it fits there,
 ; else in BSS. nn_input is never overwritten: it still holds the input after a run.
@@ -537,7 +564,8 @@ done:
 .segment "CODE"
 
 ;;
-; Runs the whole network: nn_input -> nn_act0/1 -> nn_scores, nn_digit.
+; Runs the whole network: nn_input -> nn_act0/1 -> nn_scores, nn_digit (the conv layers
+; first, each a `jsr nn_l<i>_conv`; then the dense layers, which read the last map as HWC).
 ; Clobbers A, X, Y and the nn_* work variables. Takes about 16-50 cycles per non-zero MAC
 ; (nibble products .. quarter squares).
 .proc nn_run
@@ -545,6 +573,9 @@ done:
 
   jmp nn_argmax
 .endproc
+
+; The conv layers' routines (jsr'd by NN_EXPAND_LAYERS): none in a dense-only network.
+NN_CONV_PROCS
 
 ;;
 ; nn_digit = first j with the largest signed score (ties keep the lower index, as np.argmax).

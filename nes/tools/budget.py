@@ -13,6 +13,7 @@ not. gen_ui.py writes the answer into ui.inc; gen_network.py reserves `ui_prg` b
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 from common import ldcfg
@@ -64,6 +65,13 @@ def support(manifest: dict) -> tuple[bool, str]:
     if inp.get("normalize") is not None and not 1 <= inp["normalize"] <= CANVAS_SIDE:
         return False, f"normalize {inp['normalize']}: the box must lie on the {CANVAS_SIDE}x{CANVAS_SIDE} canvas"
     ram = ram_layout(manifest, canvas=True)
+    if ram.over and manifest.get("format", 1) != 1:
+        return False, (
+            f"RAM: the canvas and the network need {ram.bss} bytes of {BSS_AREA.span()}, {ram.over} more than "
+            f"its {RAM_BSS}: use fewer channels or a pool earlier (whole maps: nn_act0 {ram.act0} bytes, "
+            f"nn_act1 {ram.act1}, the conv patch {ram.patch}; {STACK_RAM} bytes of them fit the stack page, "
+            "the rest goes beside the canvas)"
+        )
     if ram.over:
         hidden = [layer["outputs"] for layer in manifest["layers"][:-1]]
         return False, (
@@ -89,6 +97,8 @@ class RamLayout:
     segments: tuple[str, str]  # "STACKBSS" or "BSS" for nn_act0, nn_act1
     bss: int  # bytes in BSS ($0300-$07FF)
     stack: int  # bytes in STACKBSS ($0100-$01BF)
+    patch: int = 0  # conv.inc's patch buffer: kh*kw*Cin of the widest conv (0: no conv)
+    patch_segment: str = "BSS"  # where it goes: "STACKBSS" or "BSS"
 
     @property
     def over(self) -> int:
@@ -100,19 +110,87 @@ def ram_layout(manifest: dict, canvas: bool) -> RamLayout:
     """The RAM the ROM takes for this network, with (`canvas`) or without the drawing canvas.
 
     BSS: SYSTEM_BSS, CANVAS_BSS (with the canvas; NORMALIZE_BSS more with its size
-    normalisation), nn_input (input.count), the activation buffers that are not in the stack
-    page, nn_scores (10 x the last layer's accumulator bytes) and nn_digit. The activation
-    buffers are placed so that the stack page takes as many bytes as it can."""
+    normalisation), nn_input (input.count), the activation buffers (`buffer_plan`) and the
+    conv patch that are not in the stack page, nn_scores (10 x the last layer's accumulator
+    bytes) and nn_digit. The stack page takes as many of those bytes as it can (ties: nn_act0
+    before nn_act1, the buffers before the patch)."""
     layers = manifest.get("layers", [])
-    hidden = [layer["outputs"] for layer in layers[:-1]]
-    act0 = max(hidden[0::2], default=0)
-    act1 = max(hidden[1::2], default=0)
+    plan = buffer_plan(manifest)
+    act0, act1, patch = plan.act0, plan.act1, plan.patch
     score_bytes = layers[-1]["accumulator_bits"] // 8 if layers else 2
-    # Both, the larger, the smaller, or neither in the stack page: the first that fits.
-    options = [(True, True), (act0 >= act1, act0 < act1), (act0 < act1, act0 >= act1), (False, False)]
-    in_stack = next(o for o in options if o[0] * act0 + o[1] * act1 <= STACK_RAM)
-    stack = in_stack[0] * act0 + in_stack[1] * act1
+    sizes = (act0, act1, patch)
+    in_stack, stack = (False, False, False), -1
+    for option in itertools.product((True, False), repeat=3):
+        held = sum(size for size, here in zip(sizes, option, strict=True) if here)
+        if held <= STACK_RAM and held > stack:
+            in_stack, stack = option, held
     canvas_bss = CANVAS_BSS + NORMALIZE_BSS * (manifest["input"].get("normalize") is not None)
-    bss = SYSTEM_BSS + canvas_bss * canvas + manifest["input"]["count"] + act0 + act1 - stack + 10 * score_bytes + 1
-    segments = tuple("STACKBSS" if s else "BSS" for s in in_stack)
-    return RamLayout(act0, act1, segments, bss, stack)
+    bss = SYSTEM_BSS + canvas_bss * canvas + manifest["input"]["count"] + sum(sizes) - stack + 10 * score_bytes + 1
+    segments = tuple("STACKBSS" if here else "BSS" for here in in_stack)
+    return RamLayout(act0, act1, segments[:2], bss, stack, patch, segments[2])
+
+
+@dataclass(frozen=True)
+class BufferPlan:
+    """Where each weighted layer reads and writes: `routes[k]` = (source, destination) of
+    table k, among nn_input, nn_act0, nn_act1 and nn_scores (the last layer); the bytes
+    nn_act0 and nn_act1 must hold; and the conv patch's bytes (kh*kw*Cin of the widest conv).
+
+    A layer writes the act buffer its source is not, so dense-only networks alternate
+    (nn_input -> act0 -> act1 -> act0..). A convolution may instead write over its own source
+    map when no later position reads a byte it has written (`in_place`): the second conv of a
+    CNN then leaves the other buffer free for the dense layers."""
+
+    routes: tuple[tuple[str, str], ...]
+    act0: int
+    act1: int
+    patch: int
+
+
+def in_place(height: int, width: int, cin: int, cout: int, pool: bool) -> bool:
+    """True when a 3x3 'valid' conv (conv.inc's order: positions, or pooled cells, row by row,
+    each stored after its whole patch or cell was gathered) can write its output over its
+    source map: every output written ends before any byte a later position still reads."""
+    step = 2 if pool else 1
+    rows, cols = (height - 2) // step, (width - 2) // step
+    starts = [(step * y * width + step * x) * cin for y in range(rows) for x in range(cols)]
+    # the first byte each cell reads is the smallest of its reads (rows and columns increase)
+    first_later = [min(starts[k:]) for k in range(1, len(starts))]
+    return all((k + 1) * cout <= first_later[k] for k in range(len(first_later)))
+
+
+def buffer_plan(manifest: dict) -> BufferPlan:
+    """The routes and buffer sizes of the weighted layers (see BufferPlan)."""
+    layers = manifest.get("layers", [])
+    outputs: list[tuple[int, tuple[int, int, int, int, bool] | None]] = []  # bytes, conv geometry
+    patch = 0
+    if manifest.get("format", 1) == 1:
+        outputs = [(int(layer["outputs"]), None) for layer in layers]
+    else:
+        for k, entry in enumerate(layers):
+            if entry["type"] == "conv2d":
+                kh, kw = entry["kernel"]
+                h, w, cin = (int(v) for v in entry["input_shape"])
+                patch = max(patch, kh * kw * cin)
+                pooled = k + 1 < len(layers) and layers[k + 1]["type"] == "maxpool2d"
+                count = 1
+                for v in layers[k + 1 if pooled else k]["output_shape"]:
+                    count *= int(v)
+                outputs.append((count, (h, w, cin, int(entry["outputs"]), pooled)))
+            elif entry["type"] == "dense":
+                outputs.append((int(entry["outputs"]), None))
+    routes = []
+    sizes = {"nn_act0": 0, "nn_act1": 0}
+    source = "nn_input"
+    for k, (count, conv) in enumerate(outputs):
+        if k == len(outputs) - 1:
+            dest = "nn_scores"
+        elif conv is not None and source != "nn_input" and in_place(*conv):
+            dest = source
+        else:
+            dest = "nn_act1" if source == "nn_act0" else "nn_act0"
+        routes.append((source, dest))
+        if dest in sizes:
+            sizes[dest] = max(sizes[dest], count)
+        source = dest
+    return BufferPlan(tuple(routes), sizes["nn_act0"], sizes["nn_act1"], patch)

@@ -2,7 +2,8 @@
 
     python -m nes.tools.evaluate ROM EXPORT_DIR INPUTS_NPZ OUT_JSON [--limit N]
 
-Compares all ten scores and the digit bit-exactly with intnet/golden.py, measures each
+Compares all ten scores and the digit bit-exactly with the golden model (intnet.layers: the
+dense layers of intnet/golden.py, and convolutions), measures each
 inference's cycles (main.s: vblank count + calibrated idle spin), and writes OUT_JSON with
 accuracy, mismatches, cycles/frames (mean, worst) and the ROM budget. Exits 1 on any mismatch.
 """
@@ -17,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from common.fsutil import write_json
-from intnet import golden
+from intnet import layers
 from nes.tools.console import NTSC_CYCLES_PER_FRAME, Console
 from nes.tools.mapfile import budget
 
@@ -31,7 +32,7 @@ TIMING_METHOD = (
 def evaluate(rom: Path, export_dir: Path, inputs: Path, limit: int | None = None, progress: bool = True) -> dict:
     from tqdm import tqdm
 
-    network = golden.load(Path(export_dir))
+    network = layers.load(Path(export_dir))  # format 1 or 2
     with np.load(inputs) as data:
         x, y = data["x_test"], data["y_test"]
     if limit:
@@ -40,7 +41,8 @@ def evaluate(rom: Path, export_dir: Path, inputs: Path, limit: int | None = None
     mismatches, digits, cycles, frames = [], [], [], []
     batch = 1000
     for start in tqdm(range(0, len(x), batch), desc="console", unit_scale=batch, disable=not progress):
-        trace = golden.run(network, x[start : start + batch])
+        part = x[start : start + batch]
+        trace = layers.run(network.layers, part.reshape(len(part), *network.input_shape))
         for k in range(len(trace.digits)):
             result = console.infer(x[start + k])
             digits.append(result.digit)
@@ -61,7 +63,7 @@ def evaluate(rom: Path, export_dir: Path, inputs: Path, limit: int | None = None
     return {
         "images": len(x),
         "accuracy": float(np.mean(digits == y)),
-        "golden_accuracy": float(np.mean(golden.predict(network, x) == y)),
+        "golden_accuracy": float(np.mean(layers.predict(network, x) == y)),
         "mismatches": len(mismatches),
         "predictions": [int(d) for d in digits],
         "first_mismatches": mismatches[:10],

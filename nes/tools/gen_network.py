@@ -26,15 +26,20 @@ from string import Template
 
 from common.fsutil import write_bytes, write_text
 from common.layout import NETWORK_INC, NETWORK_S, rom_weights_name
-from nes.tools.budget import ram_layout, ui_prg
+from intnet import golden
+from nes.tools.budget import buffer_plan, ram_layout, ui_prg
 from nes.tools.files import ASM_TEMPLATE, INC_TEMPLATE, network_outputs
 from nes.tools.plan import (
     CHUNK,
+    NIBBLE_INPUT_MAX,
     ZP_ACC_BUDGET,
     Multipliers,
     NetworkError,
+    assign,
     check_multipliers,
     choose_multipliers,
+    conv_plans,
+    input_ranges,
     layer_plans,
 )
 
@@ -63,8 +68,15 @@ def rom_weights(weights, bits: int = 8) -> bytes:
     return b"".join(parts)
 
 
+def blank_output(matrix, bias_data: bytes, shift: int, activation_max: int) -> bytes:
+    """requantize(bias) of a conv (16-bit accumulators): the Cout bytes an all-zero patch
+    gives, since its accumulators are the bias (conv.inc's BLANK table)."""
+    import numpy as np
 
-
+    outputs = matrix.shape[1]
+    bias = golden.wrap(golden.read_bias(bias_data, outputs, 16).astype(np.int64), 16)
+    layer = golden.IntLayer(np.asarray(matrix), bias, 16, shift, activation_max, 4)
+    return golden.requantize(layer, bias[None, :])[0].astype(np.uint8).tobytes()
 
 
 def _asm_path(path: Path) -> str:
@@ -85,17 +97,63 @@ def generate(
     manifest_path = Path(manifest_path)
     out_dir = Path(out_dir)
     manifest = json.loads(manifest_path.read_text())
-    plans, tile_max = layer_plans(manifest, manifest_path.parent, zp_budget)
+    convs, head = conv_plans(manifest, manifest_path.parent)
+    pooled_cout = max((c.cout for c in convs if c.pool), default=0)  # cv_max planes share the budget
+    plans, tile_max = layer_plans(
+        head, manifest_path.parent, zp_budget - 2 * pooled_cout, len(convs), max((c.cout for c in convs), default=0)
+    )
 
     reserved = ui_prg(manifest)  # the drawing UI's code and data
     ram = ram_layout(manifest, canvas=bool(reserved))  # the activation buffers' sizes and places
-    input_max = int(manifest["input"]["max"])
-    if multipliers is None:
+    routes = buffer_plan(manifest).routes  # each layer's source and destination buffer
+    input_max = int(head["input"]["max"])  # the dense part's input: the last conv's activation_max
+    if multipliers is None and convs:
+        # The convs need the nibble tables up to their inputs; the dense layers use them too.
+        ranges = input_ranges(plans, input_max)
+        four_bit = [r for p, r in zip(plans, ranges, strict=True) if p.weight_bits == 4]
+        nibble_max = max([*(c.input_max for c in convs), *four_bit])
+        multipliers = assign(plans, ranges, 0, min(nibble_max, NIBBLE_INPUT_MAX))
+        multipliers = Multipliers(multipliers.product_max, min(nibble_max, NIBBLE_INPUT_MAX), multipliers.layers)
+    elif multipliers is None:
         multipliers = choose_multipliers(plans, input_max, reserved, product_tables)
     check_multipliers(plans, input_max, multipliers)
 
     constants, imports, calls, exports, tables = [], [], [], [], []
+    conv_procs, conv_calls = [], []
     from intnet.golden import unpack_weights
+
+    for c in convs:
+        data = c.weights_file.read_bytes()
+        expected = golden.weight_bytes(c.inputs, c.cout, 4)
+        if len(data) != expected:
+            raise NetworkError(f"{c.weights_file}: {len(data)} bytes, expected {expected}")
+        if c.bias_file.stat().st_size != 2 * c.cout:
+            raise NetworkError(f"{c.bias_file}: expected {2 * c.cout} bytes")
+        matrix = unpack_weights(data, c.inputs, c.cout, 4)  # layers.patch_matrix: (dy*3+dx)*Cin+c rows
+        rom = out_dir / rom_weights_name(c.index)
+        write_bytes(rom, rom_weights(matrix, 4))
+        blank = blank_output(matrix, c.bias_file.read_bytes(), c.shift, c.activation_max)
+        name = f"nn_l{c.index}"
+        source, dest = routes[c.index]
+        imports.append(f".import {name}_weights, {name}_bias, {name}_blank")
+        exports.append(f".export {name}_weights, {name}_bias, {name}_blank")
+        tables.append(
+            f'{name}_weights:  ; 3x3x{c.cin} -> {c.cout} conv, 4-bit, a column per output pair\n'
+            f'  .incbin "{_asm_path(rom)}"\n'
+            f'{name}_bias:     ; {c.cout} x 2 bytes, planar\n  .incbin "{_asm_path(c.bias_file)}"\n'
+            f'{name}_blank:    ; {c.cout} bytes: requantize(bias), an all-zero patch\n'
+            f'  .byte {", ".join(str(b) for b in blank)}'
+        )
+        conv_calls.append(f"  jsr {name}_conv               ; {c.height}x{c.width}x{c.cin} -> {c.output_shape}")
+        conv_procs.append(
+            f";; Layer {c.index}: 3x3 'valid' conv {c.cin} -> {c.cout} channels"
+            f"{', 2x2 max pool fused' if c.pool else ''}, {source} -> {dest}.\n"
+            f".proc {name}_conv\n"
+            f"  .assert {c.cout} <= ::NN_TILE_MAX, error, \"the conv's accumulators must fit the zero-page planes\"\n"
+            f"  nn_conv {c.height}, {c.width}, {c.cin}, {c.cout}, {int(c.pool)}, {c.shift}, {c.activation_max}, "
+            f"{name}_weights, {name}_bias, {name}_blank, {source}, {dest}, {255 // max(1, c.input_max)}\n"
+            ".endproc"
+        )
 
     for p, mul in zip(plans, multipliers.layers, strict=True):
         data = p.weights_file.read_bytes()
@@ -115,8 +173,7 @@ def generate(
             f"{name.upper()}_WEIGHT_BITS = {p.weight_bits}\n{name.upper()}_MUL = {mul}"
         )
         imports.append(f".import {name}_weights, {name}_bias")
-        source = "nn_input" if p.index == 0 else f"nn_act{(p.index - 1) % 2}"
-        dest = "nn_scores" if p.shift < 0 else f"nn_act{p.index % 2}"
+        source, dest = routes[p.index]
         calls.append(
             f"  nn_dense {p.index}, {p.inputs}, {p.outputs}, {p.width}, {p.shift}, {p.activation_max}, "
             f"{p.tiles}, {name}_weights, {name}_bias, {source}, {dest}, {p.weight_bits}, {mul}"
@@ -145,13 +202,19 @@ def generate(
         "unpack": int(multipliers.unpack(plans)),
         "layer_constants": "\n".join(constants),
         "imports": "\n".join(imports),
-        "layer_calls": "\n".join(calls),
+        "layer_calls": "\n".join(conv_calls + calls),
+        "conv_count": len(convs),
+        "conv_cout_max": max((c.cout for c in convs), default=0),
+        "pool_cout_max": pooled_cout,
+        "patch_bytes": ram.patch,
+        "patch_segment": ram.patch_segment,
+        "conv_procs": "\n".join(conv_procs),
         "exports": "\n".join(exports),
         "tables": "\n".join(tables),
     }
     write_text(out_dir / NETWORK_INC, Template(INC_TEMPLATE.read_text()).substitute(fields))
     write_text(out_dir / NETWORK_S, Template(ASM_TEMPLATE.read_text()).substitute(fields))
-    return network_outputs(out_dir, len(plans))
+    return network_outputs(out_dir, len(convs) + len(plans))
 
 
 def main(argv: list[str] | None = None) -> int:

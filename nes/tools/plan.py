@@ -54,8 +54,12 @@ class LayerPlan:
         return golden.weight_bytes(self.inputs, self.outputs, self.weight_bits)
 
 
-def layer_plans(manifest: dict, export_dir: Path, zp_budget: int = ZP_ACC_BUDGET) -> tuple[list[LayerPlan], int]:
-    """Each layer's plan from the manifest (checked), and the accumulator tile size NN_TILE_MAX."""
+def layer_plans(
+    manifest: dict, export_dir: Path, zp_budget: int = ZP_ACC_BUDGET, first_index: int = 0, conv_outputs: int = 0
+) -> tuple[list[LayerPlan], int]:
+    """Each layer's plan from the manifest (checked), and the accumulator tile size NN_TILE_MAX.
+    For the dense head of a CNN (`conv_plans`): `first_index` is the first dense layer's table
+    number and the tile holds at least the `conv_outputs` accumulators of the widest conv."""
     layers = manifest["layers"]
     if not layers:
         raise NetworkError("the manifest has no layers")
@@ -66,7 +70,9 @@ def layer_plans(manifest: dict, export_dir: Path, zp_budget: int = ZP_ACC_BUDGET
             raise NetworkError(f"layer {entry['index']}: accumulator_bits {bits} (the engine does 16 or 24)")
         widths.append(bits // 8)
     # No wider than the widest layer: zero page left over goes to the UI.
-    tile_max = min(128, zp_budget // max(widths), max(entry["outputs"] for entry in layers))
+    tile_max = min(128, zp_budget // max(widths), max(conv_outputs, *(entry["outputs"] for entry in layers)))
+    if tile_max < conv_outputs:
+        raise NetworkError(f"a conv with {conv_outputs} channels needs more zero page than the {zp_budget} bytes left")
     plans = []
     expected_inputs = manifest["input"]["count"]
     for position, (entry, width) in enumerate(zip(layers, widths, strict=True)):
@@ -85,7 +91,7 @@ def layer_plans(manifest: dict, export_dir: Path, zp_budget: int = ZP_ACC_BUDGET
         tiles = -(-entry["outputs"] // tile_max)
         plans.append(
             LayerPlan(
-                index=position,
+                index=first_index + position,
                 inputs=entry["inputs"],
                 outputs=entry["outputs"],
                 width=width,
@@ -99,6 +105,116 @@ def layer_plans(manifest: dict, export_dir: Path, zp_budget: int = ZP_ACC_BUDGET
         )
         expected_inputs = entry["outputs"]
     return plans, tile_max
+
+
+@dataclass(frozen=True)
+class ConvPlan:
+    """A 3x3 'valid' convolution of a format-2 manifest for nes/src/conv.inc's nn_conv, with
+    the 2x2 max pool after it fused (`pool`). `index` is its table number (weighted layers
+    counted, as LayerPlan.index); `input_max` the largest value of its source map."""
+
+    index: int
+    height: int  # source map
+    width: int
+    cin: int
+    cout: int
+    pool: bool
+    shift: int
+    activation_max: int
+    input_max: int
+    weights_file: Path
+    bias_file: Path
+
+    @property
+    def inputs(self) -> int:
+        """Rows of its patch matrix (the patch bytes)."""
+        return 9 * self.cin
+
+    @property
+    def output_shape(self) -> tuple[int, int, int]:
+        h, w = self.height - 2, self.width - 2
+        return (h // 2, w // 2, self.cout) if self.pool else (h, w, self.cout)
+
+    @property
+    def output_bytes(self) -> int:
+        h, w, c = self.output_shape
+        return h * w * c
+
+
+def conv_plans(manifest: dict, export_dir: Path) -> tuple[list[ConvPlan], dict]:
+    """A format-2 manifest's convolutions (checked against what conv.inc runs), and the dense
+    part left after them as a format-1-like manifest (`input` = the flattened map) for
+    `layer_plans`. A format-1 manifest gives ([], itself)."""
+    if manifest.get("format", 1) == 1:
+        return [], manifest
+    entries = manifest["layers"]
+    value_max = int(manifest["input"]["max"])
+    shape = tuple(manifest["input"]["shape"])
+    convs: list[ConvPlan] = []
+    dense: list[dict] = []
+    position = 0
+    while position < len(entries):
+        entry = entries[position]
+        kind = entry["type"]
+        where = f"layer {position} ({kind})"
+        if kind == "conv2d":
+            if dense:
+                raise NetworkError(f"{where}: convolutions must come before the dense layers")
+            problems = []
+            if list(entry["kernel"]) != [3, 3] or entry.get("stride", 1) != 1:
+                problems.append(f"kernel {entry['kernel']} stride {entry.get('stride', 1)} (3x3, stride 1 only)")
+            if entry["padding"] != "valid":
+                problems.append(f"padding {entry['padding']!r} (only 'valid' so far: 'same' needs a zero border)")
+            if entry["weight_bits"] != 4:
+                problems.append(f"{entry['weight_bits']}-bit weights (the conv kernel takes 4-bit weights)")
+            if entry["accumulator_bits"] != 16:
+                problems.append(f"{entry['accumulator_bits']}-bit accumulators (16 only)")
+            if value_max > NIBBLE_INPUT_MAX:
+                problems.append(
+                    f"inputs up to {value_max} (the nibble tables take <= {NIBBLE_INPUT_MAX}: 4-bit activations)"
+                )
+            h, w, cin = (int(v) for v in entry["input_shape"])
+            cout = int(entry["outputs"])
+            if 9 * cin > 255 or w * cin > 256 or cout > 128:
+                problems.append(f"{cin} -> {cout} channels on a {w}-wide map (9*Cin <= 255, W*Cin <= 256, Cout <= 128)")
+            if problems:
+                raise NetworkError(f"{where}: the console's conv kernel cannot run " + "; ".join(problems))
+            pool = position + 1 < len(entries) and entries[position + 1]["type"] == "maxpool2d"
+            plan = ConvPlan(
+                index=int(entry["index"]),
+                height=h,
+                width=w,
+                cin=cin,
+                cout=cout,
+                pool=pool,
+                shift=int(entry["shift"]),
+                activation_max=int(entry["activation_max"]),
+                input_max=value_max,
+                weights_file=export_dir / entry["weights"]["file"],
+                bias_file=export_dir / entry["bias"]["file"],
+            )
+            out_shape = tuple(entries[position + 1 if pool else position]["output_shape"])
+            if plan.output_shape != out_shape:
+                raise NetworkError(f"{where}: output {out_shape}, the kernel makes {plan.output_shape}")
+            convs.append(plan)
+            value_max, shape = plan.activation_max, out_shape
+            position += 2 if pool else 1
+            continue
+        if kind == "maxpool2d":
+            raise NetworkError(f"{where}: the console fuses a pool into the conv before it only")
+        if kind == "flatten":
+            if entry.get("order", "hwc") != "hwc":
+                raise NetworkError(f"{where}: order {entry['order']!r} (the maps are HWC in RAM)")
+        elif kind == "dense":
+            dense.append({**entry, "position": len(dense)})
+        else:
+            raise NetworkError(f"{where}: unknown layer type")
+        position += 1
+    count = 1
+    for v in shape:
+        count *= int(v)
+    head = {**manifest, "format": 1, "input": {**manifest["input"], "count": count, "max": value_max}, "layers": dense}
+    return convs, head
 
 
 def code_bytes(p: LayerPlan, mul: int) -> int:

@@ -104,7 +104,8 @@ def build_rom(
 
     manifest, out_dir = Path(manifest), Path(out_dir)
     gen_dir, obj_dir = out_dir / "gen", out_dir / "obj"
-    layer_count = len(json.loads(manifest.read_text())["layers"])
+    entries = json.loads(manifest.read_text())["layers"]
+    layer_count = sum("weights" in entry for entry in entries)  # the layers with tables
     gen_network.generate(manifest, gen_dir, **(network_options or {}))
     gen_ui.generate(manifest, gen_dir, ui if ui is not None else default_ui())
     gen_chr.generate(gen_dir)
@@ -145,3 +146,84 @@ def structured_inputs(count: int, n: int, input_max: int, seed: int) -> np.ndarr
                 img[y, x] = rng.integers(input_max // 2, input_max + 1)
             rows.append(img.ravel()[:n])
     return np.array(rows[:count], dtype=np.int64).clip(0, input_max).astype(np.uint8)
+
+
+@dataclass(frozen=True)
+class ConvSpec:
+    channels: int
+    shift: int
+    pool: bool = True
+
+
+PREPROCESSING = {  # the default config's 14x14 inputs (3 levels, sums 0..8), so the canvas UI goes in
+    "size": 14, "count": 196, "max": 8, "levels": 3, "ink": [16, 160], "resize": "area", "deskew": True,
+    "center": True, "normalize": 20, "window": 28, "window_start": 0, "half_pixels": False, "block": 2,
+    "shift": 0, "shape": [14, 14, 1],
+}  # fmt: skip
+
+
+def write_cnn(out: Path, convs: list[ConvSpec], dense: list[LayerSpec], seed: int) -> Path:
+    """A random format-2 network (export/manifest_v2.py's fields that the engine and
+    intnet.layers.load read): 3x3 'valid' 4-bit convolutions on the 14x14x1 input, each pooled
+    or not, a flatten (HWC), then dense layers (`LayerSpec.inputs` is ignored for the first:
+    the flattened map). 4-bit weights, 16-bit accumulators, activations 0..15."""
+    rng = np.random.default_rng(seed)
+    out.mkdir(parents=True, exist_ok=True)
+    entries: list[dict] = []
+    shape = (14, 14, 1)
+    index = 0
+
+    def tables(matrix: np.ndarray, bias: np.ndarray, bits: int) -> dict:
+        (out / weights_file(index)).write_bytes(golden.pack_weights(matrix, 4))
+        (out / bias_file(index)).write_bytes(encode_bias(bias, bits))
+        return {
+            "index": index,
+            "weight_bits": 4,
+            "accumulator_bits": bits,
+            "weights": {"file": weights_file(index), "bytes": golden.weight_bytes(*matrix.shape, 4)},
+            "bias": {"file": bias_file(index), "bytes": matrix.shape[1] * bits // 8},
+        }
+
+    for spec in convs:
+        h, w, cin = shape
+        matrix = rng.integers(-8, 8, (9 * cin, spec.channels))
+        bias = rng.integers(-3 << spec.shift, 2 << spec.shift, spec.channels)  # some blank outputs > 0
+        conv_shape = (h - 2, w - 2, spec.channels)
+        entries.append(
+            {
+                "position": len(entries), "type": "conv2d", "kernel": [3, 3], "stride": 1, "padding": "valid",
+                "input_shape": list(shape), "output_shape": list(conv_shape), "use_bias": True,
+                "inputs": 9 * cin, "outputs": spec.channels, "relu": True, "shift": spec.shift,
+                "activation_max": 15, **tables(matrix, bias, 16),
+            }
+        )  # fmt: skip
+        index += 1
+        shape = conv_shape
+        if spec.pool:
+            pooled = (shape[0] // 2, shape[1] // 2, shape[2])
+            entries.append(
+                {"position": len(entries), "type": "maxpool2d", "size": 2, "input_shape": list(shape),
+                 "output_shape": list(pooled)}
+            )  # fmt: skip
+            shape = pooled
+    flat = int(np.prod(shape))
+    entries.append(
+        {"position": len(entries), "type": "flatten", "order": "hwc", "input_shape": list(shape),
+         "output_shape": [flat]}
+    )  # fmt: skip
+    inputs = flat
+    for spec in dense:
+        last = spec.shift is None
+        matrix = rng.integers(-8, 8, (inputs, spec.outputs))
+        bias = rng.integers(-32, 32, spec.outputs)
+        entries.append(
+            {
+                "position": len(entries), "type": "dense", "inputs": inputs, "outputs": spec.outputs,
+                "relu": not last, "shift": spec.shift, "activation_max": 15, **tables(matrix, bias, spec.bits),
+            }
+        )  # fmt: skip
+        index += 1
+        inputs = spec.outputs
+    manifest = {"format": 2, "name": out.name, "input": dict(PREPROCESSING), "layers": entries}
+    (out / layout.MANIFEST).write_text(json.dumps(manifest, indent=2))
+    return out

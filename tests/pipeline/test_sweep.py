@@ -115,8 +115,15 @@ def test_sweep_builds_compares_and_then_rebuilds_nothing(tiny_build: TinyBuild, 
     assert tiny_build.doit().ran() == set()  # and a plain `doit config=...` agrees
 
 
-def test_a_cnn_member_is_built_but_not_evaluated_on_the_console(tmp_path: Path) -> None:
+def test_a_cnn_the_console_cannot_run_is_built_but_not_evaluated(tmp_path: Path) -> None:
+    same = tmp_path / "cnnsame.yaml"
+    same.write_text(
+        f"base: {ROOT / 'training/presets/cnn.yaml'}\nname: cnnsame\nmodel:\n  layers:\n"
+        "    - {conv: 8, kernel: 3, padding: same, bias: false}\n    - {pool: 2}\n    - {dense: 16}\n"
+    )
+    unsupported = sweep.load_members([str(same)], ROOT)[0]
     cnn, dense = (sweep.load_members([f"training/presets/{name}.yaml"], ROOT)[0] for name in ("cnn", "origin"))
-    assert not cnn.console and dense.console
-    assert [command[-1] for command in sweep.child_commands(cnn, tmp_path, True)] == [f"builddir={tmp_path}"]
+    assert not unsupported.console and cnn.console and dense.console
+    assert [command[-1] for command in sweep.child_commands(unsupported, tmp_path, True)] == [f"builddir={tmp_path}"]
+    assert sweep.child_commands(cnn, tmp_path, True)[-1][-1] == "evaluate"
     assert sweep.child_commands(dense, tmp_path, True)[-1][-1] == "evaluate"

@@ -1,0 +1,115 @@
+"""Convolutional networks on the console (issue 15, step 6): random format-2 networks built
+into ROMs through the NES steps, run in cynes, scores compared with `intnet.layers` (the law)
+byte for byte on MNIST digits and on structured inputs (blank, full, single pixels, noise)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from intnet import layers
+from nes.tools import budget
+from nes.tools.console import Console
+from nes.tools.plan import NetworkError, conv_plans
+from tests.nes.builds import ConvSpec, LayerSpec, build_rom, structured_inputs, write_cnn
+
+FRAME = 29780.5
+
+
+def mnist_inputs(mnist_dir: Path, count: int) -> np.ndarray:
+    """The first `count` MNIST test digits as config.yaml's 14x14 inputs (0..8), (count, 196)."""
+    from common.config import load
+    from intnet.prep import preprocess
+    from tests.conftest import ROOT
+    from training.dataset import load_split
+
+    images = load_split(mnist_dir, "test", allow_download=False, mirrors=[])[0][:count]
+    return preprocess(images, load(ROOT / "config.yaml").preprocess).reshape(count, 196).astype(np.uint8)
+
+
+class CnnRom:
+    def __init__(self, root: Path, convs: list[ConvSpec], dense: list[LayerSpec], seed: int):
+        self.export = write_cnn(root / "export", convs, dense, seed)
+        self.manifest = json.loads((self.export / "manifest.json").read_text())
+        self.outputs = build_rom(self.export / "manifest.json", root / "nes", name=root.name)
+        self.network = layers.load(self.export)
+
+    def check(self, inputs: np.ndarray) -> list[float]:
+        """Runs every input on the console; asserts scores and digit equal intnet.layers'.
+        Returns the frames each took."""
+        console = Console(self.outputs.rom)
+        trace = layers.run(self.network.layers, inputs.reshape(-1, 14, 14, 1))
+        frames = []
+        for k, one in enumerate(inputs):
+            result = console.infer(one)
+            assert result.scores.tolist() == trace.scores[k].tolist(), f"input {k}"
+            assert result.digit == trace.digits[k]
+            frames.append(result.cycles / FRAME)
+        return frames
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory: pytest.TempPathFactory) -> CnnRom:
+    """conv4 valid + pool, conv6 valid + pool (in place), dense 12, output 10."""
+    root = tmp_path_factory.mktemp("cnn") / "tinycnn"
+    return CnnRom(root, [ConvSpec(4, 3), ConvSpec(6, 5)], [LayerSpec(0, 12, 16, 5), LayerSpec(12, 10, 16, None)], 4)
+
+
+def test_tiny_cnn_matches_the_golden_model(tiny: CnnRom, mnist_dir: Path) -> None:
+    routes = budget.buffer_plan(tiny.manifest).routes
+    assert routes[1] == ("nn_act0", "nn_act0")  # conv 2 writes over its source map
+    inputs = np.concatenate([mnist_inputs(mnist_dir, 200), structured_inputs(100, 196, 8, seed=5)])
+    trace = layers.run(tiny.network.layers, inputs.reshape(-1, 14, 14, 1))
+    assert len(set(trace.digits.tolist())) >= 3  # the scores are not one constant answer
+    frames = tiny.check(inputs)
+    assert max(frames) < 60
+
+
+def test_unpooled_and_odd_channels(tmp_path: Path) -> None:
+    """A conv without pool (12x12 map), odd channel counts, one conv then dense."""
+    rom = CnnRom(tmp_path / "unpooled", [ConvSpec(3, 2, pool=False)], [LayerSpec(0, 10, 16, None)], 4)
+    rom.check(structured_inputs(40, 196, 8, seed=6))
+
+
+def test_candidate_5_fits_beside_the_canvas(tmp_path: Path) -> None:
+    """cnn.yaml's geometry (conv16-pool-conv32-pool-dense32): whole maps fit the 2 KiB with the
+    canvas because conv 2 writes over conv 1's map; bit-exact on a few inputs."""
+    rom = CnnRom(
+        tmp_path / "c5", [ConvSpec(16, 2), ConvSpec(32, 5)], [LayerSpec(0, 32, 16, 5), LayerSpec(32, 10, 16, None)], 7
+    )
+    ram = budget.ram_layout(rom.manifest, canvas=True)
+    assert budget.support(rom.manifest) == (True, "")
+    assert (ram.act0, ram.act1, ram.patch, ram.bss, ram.stack) == (576, 32, 144, 1261, 176)
+    rom.check(structured_inputs(12, 196, 8, seed=8))
+
+
+def test_unsupported_convs_say_why(tmp_path: Path) -> None:
+    export = write_cnn(tmp_path / "export", [ConvSpec(4, 4)], [LayerSpec(0, 10, 16, None)], 1)
+    manifest = json.loads((export / "manifest.json").read_text())
+    for change, words in (
+        ({"padding": "same"}, "padding 'same'"),
+        ({"weight_bits": 8}, "8-bit weights"),
+        ({"accumulator_bits": 24}, "24-bit accumulators"),
+    ):
+        changed = {**manifest, "layers": [{**manifest["layers"][0], **change}, *manifest["layers"][1:]]}
+        with pytest.raises(NetworkError, match=words):
+            conv_plans(changed, export)
+    wide = {**manifest, "input": {**manifest["input"], "max": 31}}
+    with pytest.raises(NetworkError, match="inputs up to 31"):
+        conv_plans(wide, export)
+
+
+@pytest.mark.parametrize(
+    ("shape", "cout", "pool", "expected"),
+    [
+        ((6, 6, 16), 32, True, True),
+        ((6, 6, 4), 64, True, False),
+        ((14, 14, 1), 4, False, False),
+        ((8, 8, 8), 8, False, True),
+    ],
+)
+def test_in_place_rule(shape: tuple[int, int, int], cout: int, pool: bool, expected: bool) -> None:
+    assert budget.in_place(*shape, cout, pool) is expected
