@@ -12,8 +12,29 @@ from pathlib import Path
 
 import pytest
 
+from common.config import QatConfig, QuantizeConfig
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_MNIST = ROOT.parent / "shared" / "data" / "mnist"
+
+def quantize_settings(
+    weight_bits: list[int] | int = 8,
+    activation_bits: int = 8,
+    accumulator_bits: str | int = "auto",
+    calibration_percentile: float = 99.9,
+    search: bool = False,
+    qat_epochs: int = 1,
+) -> QuantizeConfig:
+    """A `quantize:` section for tests that quantize small networks directly."""
+    return QuantizeConfig(
+        weight_bits=weight_bits,
+        activation_bits=activation_bits,
+        accumulator_bits=accumulator_bits,
+        calibration_percentile=calibration_percentile,
+        search=search,
+        qat=QatConfig(epochs=qat_epochs, learning_rate=0.001),
+    )
+
 
 TINY_OVERRIDES = """\
 data:

@@ -39,16 +39,21 @@ from training import fitting
 from training.train import build_model
 
 
-def fake_quant_layer_class(keras: Any) -> type:
-    """The Keras layer class (built lazily: TensorFlow is imported only when training)."""
+def fake_quant_classes(keras: Any) -> tuple[type, type]:
+    """`(FakeQuantDense, FakeQuantConv2D)`, built lazily (TensorFlow is imported only when
+    training). Both share one rounding: the kernel rounded to the layer's grid and clipped to its
+    4- or 8-bit range, the bias (if any) rounded to the accumulator step, and hidden outputs
+    rounded half up to the activation step and clamped to 0..activation_max, exactly what the
+    integer network does (for a convolution, at every position). A max pool after a convolution
+    then gives the integer network's fused pool: requantizing never decreases, so the maximum of
+    the rounded outputs is the rounded maximum."""
     ops = keras.ops
 
-    class FakeQuantDense(keras.layers.Layer):
-        """Dense layer that computes through the integer network's rounding (see module doc)."""
+    class FakeQuantBase(keras.layers.Layer):
+        """The integer network's rounding, straight-through in the backward pass."""
 
         def __init__(
             self,
-            units: int,
             weight_exponent: int,
             weight_bits: int,
             accumulator_step: float,
@@ -57,67 +62,52 @@ def fake_quant_layer_class(keras: Any) -> type:
             **kwargs: Any,
         ) -> None:
             super().__init__(**kwargs)
-            self.units = units
             self.weight_scale = float(2.0**weight_exponent)
             self.weight_low, self.weight_high = (float(v) for v in weight_range(weight_bits))
             self.accumulator_step = accumulator_step
             self.activation_step = activation_step
             self.activation_max = float(activation_max)
+
+        def quantized_kernel(self) -> Any:
+            k = self.kernel
+            k_q = ops.clip(ops.round(k * self.weight_scale), self.weight_low, self.weight_high) / self.weight_scale
+            return k + ops.stop_gradient(k_q - k)
+
+        def quantized_bias(self) -> Any:
+            b = self.bias
+            b_q = ops.round(b / self.accumulator_step) * self.accumulator_step
+            return b + ops.stop_gradient(b_q - b)
+
+        def requantize(self, y: Any) -> Any:
+            """Hidden outputs to the activation grid; the output layer's scores stay as they are."""
+            if self.activation_step is None:
+                return y
+            step = self.activation_step
+            y_clamped = ops.clip(y, 0.0, self.activation_max * step)
+            y_q = ops.clip(ops.floor(y / step + 0.5), 0.0, self.activation_max) * step
+            return y_clamped + ops.stop_gradient(y_q - y_clamped)
+
+    class FakeQuantDense(FakeQuantBase):
+        def __init__(self, units: int, *quant: Any, **kwargs: Any) -> None:
+            super().__init__(*quant, **kwargs)
+            self.units = units
 
         def build(self, input_shape: Any) -> None:
             self.kernel = self.add_weight(name="kernel", shape=(input_shape[-1], self.units))
             self.bias = self.add_weight(name="bias", shape=(self.units,), initializer="zeros")
 
         def call(self, x: Any) -> Any:
-            k = self.kernel
-            k_q = ops.clip(ops.round(k * self.weight_scale), self.weight_low, self.weight_high) / self.weight_scale
-            b = self.bias
-            b_q = ops.round(b / self.accumulator_step) * self.accumulator_step
-            y = ops.matmul(x, k + ops.stop_gradient(k_q - k)) + (b + ops.stop_gradient(b_q - b))
-            if self.activation_step is None:
-                return y
-            step = self.activation_step
-            top = self.activation_max * step
-            y_clamped = ops.clip(y, 0.0, top)
-            y_q = ops.clip(ops.floor(y / step + 0.5), 0.0, self.activation_max) * step
-            return y_clamped + ops.stop_gradient(y_q - y_clamped)
+            return self.requantize(ops.matmul(x, self.quantized_kernel()) + self.quantized_bias())
 
-    return FakeQuantDense
-
-
-def fake_quant_conv_class(keras: Any) -> type:
-    """`FakeQuantDense`'s convolution (built lazily: TensorFlow is imported only when training):
-    the kernel rounded to the layer's grid and clipped, the bias (if trained) rounded to the
-    accumulator step, the outputs rounded half up to the activation step and clamped, as the
-    integer network's convolution does at every position. A max pool after it then gives the
-    integer network's fused pool: requantizing never decreases, so the maximum of the rounded
-    outputs is the rounded maximum."""
-    ops = keras.ops
-
-    class FakeQuantConv2D(keras.layers.Layer):
+    class FakeQuantConv2D(FakeQuantBase):
         def __init__(
-            self,
-            filters: int,
-            kernel_size: int,
-            padding: str,
-            use_bias: bool,
-            weight_exponent: int,
-            weight_bits: int,
-            accumulator_step: float,
-            activation_step: float,
-            activation_max: int,
-            **kwargs: Any,
+            self, filters: int, kernel_size: int, padding: str, use_bias: bool, *quant: Any, **kwargs: Any
         ) -> None:
-            super().__init__(**kwargs)
+            super().__init__(*quant, **kwargs)
             self.filters = filters
             self.kernel_size = kernel_size
             self.padding = padding
             self.use_bias = use_bias
-            self.weight_scale = float(2.0**weight_exponent)
-            self.weight_low, self.weight_high = (float(v) for v in weight_range(weight_bits))
-            self.accumulator_step = accumulator_step
-            self.activation_step = activation_step
-            self.activation_max = float(activation_max)
 
         def build(self, input_shape: Any) -> None:
             shape = (self.kernel_size, self.kernel_size, input_shape[-1], self.filters)
@@ -126,19 +116,12 @@ def fake_quant_conv_class(keras: Any) -> type:
                 self.bias = self.add_weight(name="bias", shape=(self.filters,), initializer="zeros")
 
         def call(self, x: Any) -> Any:
-            k = self.kernel
-            k_q = ops.clip(ops.round(k * self.weight_scale), self.weight_low, self.weight_high) / self.weight_scale
-            y = ops.conv(x, k + ops.stop_gradient(k_q - k), strides=1, padding=self.padding)
+            y = ops.conv(x, self.quantized_kernel(), strides=1, padding=self.padding)
             if self.use_bias:
-                b = self.bias
-                b_q = ops.round(b / self.accumulator_step) * self.accumulator_step
-                y = y + (b + ops.stop_gradient(b_q - b))
-            step = self.activation_step
-            y_clamped = ops.clip(y, 0.0, self.activation_max * step)
-            y_q = ops.clip(ops.floor(y / step + 0.5), 0.0, self.activation_max) * step
-            return y_clamped + ops.stop_gradient(y_q - y_clamped)
+                y = y + self.quantized_bias()
+            return self.requantize(y)
 
-    return FakeQuantConv2D
+    return FakeQuantDense, FakeQuantConv2D
 
 
 def fixed_steps(cfg: Config, float_model: Path, inputs_path: Path) -> list[dict[str, Any]]:
@@ -180,8 +163,7 @@ def steps_of(layers: Sequence[IntLayer | ConvLayer], reports: list[LayerReport])
 def build_qat_model(cfg: Config, keras: Any, steps: list[dict[str, Any]]) -> Any:
     """The model of `train.build_model` with every weighted layer fake-quantized by `steps`
     (same names, so the float weights load into it and back); no dropout."""
-    dense_class = fake_quant_layer_class(keras)
-    conv_class = fake_quant_conv_class(keras)
+    dense_class, conv_class = fake_quant_classes(keras)
     inputs = keras.Input(shape=(cfg.input_count,), name="pixels")
     x = inputs
     if cfg.model.convolutional:

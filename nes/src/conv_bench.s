@@ -10,10 +10,8 @@
 ; The NMI only counts frames (~20 cycles a frame), so this is the layer's own cost.
 
 .include "nes.inc"
+.include "global.inc"      ; init.s (reset) and header.s are linked in as in the drawing ROM
 .include "conv_layer.inc"
-
-SPIN_CYCLES = 11
-.export SPIN_CYCLES
 
 .segment "ZEROPAGE"
 ; conv.inc's work variables
@@ -41,7 +39,7 @@ cv_state:   .res 1                ; 0 idle, 1 request, 2 busy, 3 done
 spin_count: .res 2
 frame_start: .res 1
 measuring:  .res 1
-.exportzp cv_state, nmi_count
+.exportzp cv_state
 
 .segment "BSS"
 cv_in:        .res CV_IN_BYTES    ; source map
@@ -56,21 +54,7 @@ cv_runs:      .res 1
 .include "conv.inc"
 
 .segment "SQTABLES"
-; Nibble product tables (inference.s): page a-1 holds a * (low / high nibble of the byte).
-.assert NN_NIBBLE_MAX <= 17, error, "nibble products must fit a byte: a*15 <= 255"
-nib_lo:
-  .repeat NN_NIBBLE_MAX, A1
-    .repeat 256, B
-      .byte (A1 + 1) * (B & $0F)
-    .endrepeat
-  .endrepeat
-nib_hi:
-  .repeat NN_NIBBLE_MAX, A1
-    .repeat 256, B
-      .byte (A1 + 1) * (B >> 4)
-    .endrepeat
-  .endrepeat
-.assert <nib_lo = 0 && <nib_hi = 0, error, "nibble tables must be page-aligned"
+.include "nibble_tables.inc"
 
 .segment "NNWEIGHTS"
 cv_weights: .incbin "cv_weights.bin"    ; 9*Cin x Cout, offset nibbles, a column per pair
@@ -78,81 +62,19 @@ cv_bias:    .incbin "cv_bias.bin"       ; Cout x 16 bits, planar little-endian
 cv_blank_out: .incbin "cv_blank.bin"    ; Cout bytes: requantize(bias)
 .assert cv_blank_out - cv_bias = 2 * CV_COUT, error, "bias: 2 bytes per output"
 
-.segment "INESHDR"
-  .byte "NES", $1A, 2, 1, $01, $00, 0, 0, 0, 0, 0, 0, 0, 0
-
-.segment "VECTORS"
-  .addr nmi_handler, reset_handler, irq_handler
-
-.segment "STACKBSS"              ; (unused here: declared so ld65 finds every segment)
 .segment "OAM"
 .segment "CHR"
 
 .segment "CODE"
 
-; First in CODE, which starts on a page (SQTABLES is whole pages): the spin loop must not
-; cross a page.
-;;
-; Spins until the next NMI, counting iterations of SPIN_CYCLES cycles in spin_count.
-.proc wait_frame
-  ldx #0
-  ldy #0
-  lda nmi_count
-spin:
-  inx                   ; 2
-  bne same              ; 3 (2 + iny's 2 once every 256)
-  iny
-same:
-  cmp nmi_count         ; 3
-  beq spin              ; 3: 11 cycles per iteration
-spin_end:
-  stx spin_count
-  sty spin_count+1
-  rts
-.assert >spin = >spin_end, error, "wait_frame's loop must not cross a page (branch timing)"
-.endproc
+; First in CODE (conv_bench.py links this object first), which starts on a page (SQTABLES is
+; whole pages): the spin loop must not cross a page.
+.include "wait_frame.inc"
 
 ;;
 ; The layer under test: cv_in -> cv_out.
 .proc cv_layer
   nn_conv ::CV_H, ::CV_W, ::CV_CIN, ::CV_COUT, ::CV_POOL, ::CV_SHIFT, ::CV_AMAX, cv_weights, cv_bias, cv_blank_out, cv_in, cv_out, ::CV_SUMCHUNK
-.endproc
-
-;;
-; Reset: CPU and PPU to a known state, RAM cleared, NMI on (rendering stays off).
-.proc reset_handler
-  sei
-  cld
-  ldx #$FF
-  txs
-  inx
-  stx PPUCTRL
-  stx PPUMASK
-  stx DMC_FREQ
-  stx SNDCHN
-  lda #$40
-  sta APU_FRAMECNT
-  bit PPUSTATUS
-vwait1:
-  bit PPUSTATUS
-  bpl vwait1
-  txa
-clear_ram:
-  sta $0000, x
-  sta $0100, x
-  sta $0300, x
-  sta $0400, x
-  sta $0500, x
-  sta $0600, x
-  sta $0700, x
-  inx
-  bne clear_ram
-vwait2:
-  bit PPUSTATUS
-  bpl vwait2
-  lda #VBLANK_NMI
-  sta PPUCTRL
-  jmp main
 .endproc
 
 ;;
@@ -163,15 +85,11 @@ vwait2:
 .endproc
 
 ;;
-; IRQ: nothing raises one.
-.proc irq_handler
-  rti
-.endproc
-
-;;
 ; One loop iteration per frame, timing as main.s: an idle frame counts its spin from the
 ; point where a run would start; the frame after a run counts what was left of it.
 .proc main
+  lda #VBLANK_NMI        ; init.s leaves the NMI off until RAM is valid
+  sta PPUCTRL
 loop:
   jsr wait_frame
   lda measuring

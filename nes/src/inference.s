@@ -169,23 +169,7 @@ prod_hi:
 .assert <prod_lo = 0 && <prod_hi = 0, error, "product tables must be page-aligned"
 .endif
 .if NN_NIBBLE_MAX > 0
-; Nibble product tables for 4-bit layers with small inputs: Y = a packed weight byte
-; b = n0 | n1 << 4 (offset nibbles n = w + 8), page a-1 of nib_lo holds a*n0 and of nib_hi
-; a*n1. Both products fit a byte (a <= 17), so a MAC is one 8-bit add plus a rare carry.
-.assert NN_NIBBLE_MAX <= 17, error, "nibble products must fit a byte: a*15 <= 255"
-nib_lo:
-  .repeat NN_NIBBLE_MAX, A1
-    .repeat 256, B
-      .byte (A1 + 1) * (B & $0F)
-    .endrepeat
-  .endrepeat
-nib_hi:
-  .repeat NN_NIBBLE_MAX, A1
-    .repeat 256, B
-      .byte (A1 + 1) * (B >> 4)
-    .endrepeat
-  .endrepeat
-.assert <nib_lo = 0 && <nib_hi = 0, error, "nibble tables must be page-aligned"
+.include "nibble_tables.inc"
 .endif
 .if NN_UNPACK
 ; Unpack tables for 4-bit layers on the 8-bit kernels: packed byte b -> w + 128 of its low

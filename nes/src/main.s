@@ -23,8 +23,6 @@
 .include "nes.inc"
 .include "global.inc"
 
-SPIN_CYCLES = 11
-
 
 .segment "ZEROPAGE"
 nn_state:     .res 1
@@ -118,24 +116,5 @@ run:
   jmp loop
 .endproc
 
-;;
-; Spins until the next NMI, counting iterations of SPIN_CYCLES cycles in spin_count.
-; Clobbers A, X, Y.
-.proc wait_frame
-  ldx #0
-  ldy #0
-  lda nmi_count
-spin:
-  inx                   ; 2
-  bne same              ; 3 (2 + iny's 2 once every 256)
-  iny
-same:
-  cmp nmi_count         ; 3
-  beq spin              ; 3: 11 cycles per iteration
-spin_end:
-  stx spin_count
-  sty spin_count+1
-  rts
-.assert >spin = >spin_end, error, "wait_frame's loop must not cross a page (branch timing)"
-.endproc
+.include "wait_frame.inc"
 

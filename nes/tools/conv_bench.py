@@ -116,8 +116,11 @@ def build(case: ConvCase, out_dir: Path) -> Path:
     out_dir = Path(out_dir)
     gen_dir = out_dir / "gen"
     generate(case, gen_dir)
-    obj = cc65.assemble(BENCH_SOURCE, out_dir / "conv_bench.o", [cc65.SRC_DIR, gen_dir], [gen_dir])
-    return cc65.link([obj], out_dir / "conv_bench.nes").rom
+    objects = [
+        cc65.assemble(source, out_dir / f"{source.stem}.o", [cc65.SRC_DIR, gen_dir], [gen_dir])
+        for source in (BENCH_SOURCE, cc65.SRC_DIR / "header.s", cc65.SRC_DIR / "init.s")
+    ]
+    return cc65.link(objects, out_dir / "conv_bench.nes").rom
 
 
 @dataclass(frozen=True)

@@ -19,10 +19,10 @@ PLAIN_INCLUDES = {  # what each hand-written source .include/.incbin's from nes/
     "init": [SRC / "nes.inc", GLOBAL_INC],
     "nmi": [SRC / "nes.inc", GLOBAL_INC],
     "pads": [SRC / "nes.inc", GLOBAL_INC],
-    "main": [SRC / "nes.inc", GLOBAL_INC],
+    "main": [SRC / "nes.inc", GLOBAL_INC, SRC / "wait_frame.inc"],
     "ui": [SRC / "nes.inc", GLOBAL_INC],
     "prep": [GLOBAL_INC],
-    "inference": [GLOBAL_INC, SRC / "conv.inc"],
+    "inference": [GLOBAL_INC, SRC / "conv.inc", SRC / "nibble_tables.inc"],
     "chr": [GLOBAL_INC],
 }
 TEMPLATES = NES_DIR / "templates"

@@ -7,23 +7,16 @@ import json
 import numpy as np
 import pytest
 
-from common.config import QatConfig, QuantizeConfig
+from common.config import QuantizeConfig
 from intnet import golden
 from intnet.golden import IntLayer, IntNetwork, encode_bias
 from intnet.h5weights import FloatLayer
 from intnet.quantize import QuantizationError, quantize
-from tests.conftest import TinyBuild
+from tests.conftest import TinyBuild, quantize_settings
 
 
 def qcfg(accumulator_bits: str | int = "auto", activation_bits: int = 8, weight_bits: int = 8) -> QuantizeConfig:
-    return QuantizeConfig(
-        weight_bits=weight_bits,
-        activation_bits=activation_bits,
-        accumulator_bits=accumulator_bits,
-        calibration_percentile=99.99,
-        search=False,
-        qat=QatConfig(epochs=0, learning_rate=0.001),
-    )
+    return quantize_settings(weight_bits, activation_bits, accumulator_bits, calibration_percentile=99.99, qat_epochs=0)
 
 
 def test_wrap_is_twos_complement() -> None:

@@ -8,22 +8,15 @@ import numpy as np
 import pytest
 
 from common.architecture import ConvSpec, DenseSpec, PoolSpec, place
-from common.config import Config, QatConfig, QuantizeConfig, load
+from common.config import Config, QuantizeConfig, load
 from intnet import golden, layers, netquant
 from intnet.h5weights import FloatLayer
 from intnet.quantize import Choice, choose_shift
-from tests.conftest import ROOT
+from tests.conftest import ROOT, quantize_settings
 
 
 def qcfg(weight_bits: list[int] | int, activation_bits: int = 5, search: bool = False) -> QuantizeConfig:
-    return QuantizeConfig(
-        weight_bits=weight_bits,
-        activation_bits=activation_bits,
-        accumulator_bits="auto",
-        calibration_percentile=99.9,
-        search=search,
-        qat=QatConfig(epochs=1, learning_rate=0.001),
-    )
+    return quantize_settings(weight_bits, activation_bits, search=search)
 
 
 SPECS = [

@@ -8,23 +8,10 @@ import itertools
 import numpy as np
 import pytest
 
-from common.config import QatConfig, QuantizeConfig
 from intnet import golden, layers, netquant
 from intnet.h5weights import FloatLayer
 from intnet.quantize import Choice, quantize
-from tests.intnet.test_netquant import SPECS, cnn_config, random_digits, random_float_layers
-from tests.intnet.test_netquant import qcfg as netquant_cfg
-
-
-def qcfg(weight_bits: list[int], activation_bits: int) -> QuantizeConfig:
-    return QuantizeConfig(
-        weight_bits=weight_bits,
-        activation_bits=activation_bits,
-        accumulator_bits="auto",
-        calibration_percentile=99.9,
-        search=False,
-        qat=QatConfig(epochs=1, learning_rate=0.001),
-    )
+from tests.intnet.test_netquant import SPECS, cnn_config, qcfg, random_digits, random_float_layers
 
 
 @pytest.mark.parametrize(("weight_bits", "activation_bits"), [([8, 8, 8], 8), ([4, 8, 4], 5), ([4, 4, 4], 4)])
@@ -75,7 +62,7 @@ def test_fake_quant_cnn_is_the_integer_network(weight_bits: list[int] | int) -> 
     cfg = cnn_config(SPECS, weight_bits)
     float_layers = random_float_layers(rng, cfg)
     train, test = random_digits(rng, 1000), random_digits(rng, 500)
-    net = netquant.quantize_net(cfg.plan, float_layers, 8, netquant_cfg(weight_bits), train, test)
+    net = netquant.quantize_net(cfg.plan, float_layers, 8, qcfg(weight_bits), train, test)
     model = build_qat_model(cfg, keras, steps_of(net.weighted, net.reports))
     names = [layer.name for layer in model.layers if layer.weights]
     for name, layer in zip(names, float_layers, strict=True):
