@@ -64,6 +64,8 @@ def gather(parts: dict[str, Path]) -> dict[str, Any]:
             "frames": {"mean": timing["frames_mean"], "max": timing["frames_max"]},
             "method": timing["method"],
         }
+        if "per_layer" in timing:  # console_eval.json from before per-layer timing has none
+            metrics["inference"]["per_layer"] = timing["per_layer"]
     pad = paddrawn(_read(parts.get("paddrawn")), rom)
     if pad is not None:
         metrics["paddrawn"] = pad
@@ -128,6 +130,9 @@ def summary(metrics: dict[str, Any]) -> str:
             f"  inference on the console: {cycles['mean']:.0f} cycles mean ({frames['mean']:.2f} frames), "
             f"worst {cycles['max']:.0f} ({frames['max']:.2f} frames)"
         )
+        if "per_layer" in metrics["inference"]:
+            layers = metrics["inference"]["per_layer"]["layers"]
+            lines.append("    per layer (frames): " + ", ".join(f"{x['what']} {x['frames_mean']:.2f}" for x in layers))
     elif "rom" in metrics:
         lines.append("  console accuracy and speed: run `doit evaluate`")
     if "rom" in metrics:

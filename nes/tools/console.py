@@ -51,6 +51,7 @@ class Console:
                 "nn_spin_end",
                 "nn_runs",
                 "nmi_count",
+                "nn_stop",
             )
         }
         self.spin_cycles = sym("SPIN_CYCLES")
@@ -108,10 +109,25 @@ class Console:
         )
         return Result(scores=scores, digit=self.nes[self.addr["nn_digit"]], frames=frames, cycles=float(cycles))
 
-    def infer(self, inputs: np.ndarray, from_ready_state: bool = True) -> Result:
-        """One inference; by default from the saved idle state, so samples are independent."""
+    def infer(self, inputs: np.ndarray, from_ready_state: bool = True, stop_before: int | None = None) -> Result:
+        """One inference; by default from the saved idle state, so samples are independent.
+        With `stop_before` = k, nn_run returns before weighted layer k (its scores are then
+        not the network's): only its cycles mean something."""
         if from_ready_state:
             self.nes.load(self.ready_state)
+        self.nes[self.addr["nn_stop"]] = 0 if stop_before is None else stop_before + 1
         self.request(inputs)
         self.wait_done()
         return self.read_result()
+
+    def layer_cycles(self, samples: np.ndarray, layer_count: int) -> list[float]:
+        """Mean cycles of each weighted layer (a conv with its fused pool, a dense layer; the
+        last one with the argmax) over `samples`: runs cut before layer 0, 1, ... and the whole
+        run, differenced. Element 0 is the request's own overhead (main.s's bookkeeping)."""
+        cuts = np.zeros(layer_count + 1)
+        for inputs in samples:
+            for k in range(layer_count):
+                cuts[k] += self.infer(inputs, stop_before=k).cycles
+            cuts[layer_count] += self.infer(inputs).cycles
+        cuts /= len(samples)
+        return [float(cuts[0]), *(float(cuts[k + 1] - cuts[k]) for k in range(layer_count))]

@@ -144,7 +144,10 @@ def generate(
             f'{name}_blank:    ; {c.cout} bytes: requantize(bias), an all-zero patch\n'
             f'  .byte {", ".join(str(b) for b in blank)}'
         )
-        conv_calls.append(f"  jsr {name}_conv               ; {c.height}x{c.width}x{c.cin} -> {c.output_shape}")
+        conv_calls.append(
+            f"  nn_stop_before {c.index}\n"
+            f"  jsr {name}_conv               ; {c.height}x{c.width}x{c.cin} -> {c.output_shape}"
+        )
         conv_procs.append(
             f";; Layer {c.index}: 3x3 'valid' conv {c.cin} -> {c.cout} channels"
             f"{', 2x2 max pool fused' if c.pool else ''}, {source} -> {dest}.\n"
@@ -175,6 +178,7 @@ def generate(
         imports.append(f".import {name}_weights, {name}_bias")
         source, dest = routes[p.index]
         calls.append(
+            f"  nn_stop_before {p.index}\n"
             f"  nn_dense {p.index}, {p.inputs}, {p.outputs}, {p.width}, {p.shift}, {p.activation_max}, "
             f"{p.tiles}, {name}_weights, {name}_bias, {source}, {dest}, {p.weight_bits}, {mul}"
         )

@@ -113,3 +113,36 @@ def test_unsupported_convs_say_why(tmp_path: Path) -> None:
 )
 def test_in_place_rule(shape: tuple[int, int, int], cout: int, pool: bool, expected: bool) -> None:
     assert budget.in_place(*shape, cout, pool) is expected
+
+
+def test_layer_timing_cuts_the_run_before_each_layer(tiny: CnnRom, mnist_dir: Path) -> None:
+    """nn_stop: a run cut before weighted layer k leaves that layer's output buffer as it was
+    (layer k never ran), takes longer the later the cut, and the per-layer cycles of
+    `Console.layer_cycles` add up to the whole run; a blank input's first conv is cheaper than
+    a digit's (blank positions skip their MACs)."""
+    from nes.tools.evaluate import layer_timing
+
+    digits = mnist_inputs(mnist_dir, 4)
+    console = Console(tiny.outputs.rom)
+    cut = [console.infer(digits[0], stop_before=k).cycles for k in range(4)]
+    whole = console.infer(digits[0])
+    assert cut == sorted(cut) and len(set(cut)) == 4 and whole.cycles > cut[-1]
+    golden = layers.run(tiny.network.layers, digits[:1].reshape(-1, 14, 14, 1))
+    assert whole.scores.tolist() == golden.scores[0].tolist()
+
+    # a run cut before layer 0 leaves nn_scores as the previous whole run wrote them
+    scores_address, width = console.addr["nn_scores"], console.score_bytes
+    before = console.peek(scores_address, 10 * width).tolist()
+    console.infer(digits[1], from_ready_state=False, stop_before=0)
+    assert console.peek(scores_address, 10 * width).tolist() == before
+
+    per = console.layer_cycles(digits, 4)
+    total = np.mean([console.infer(one).cycles for one in digits])
+    assert all(cycles > 0 for cycles in per) and sum(per) == pytest.approx(total)
+    blank = console.layer_cycles(np.zeros((1, 196), dtype=np.uint8), 4)
+    assert blank[1] < per[1]
+
+    timing = layer_timing(tiny.outputs.rom, digits, tiny.network)
+    assert [layer["what"] for layer in timing["layers"]] == [
+        "conv 1->4 valid + pool", "conv 4->6 valid + pool", "dense 24->12", "dense 12->10",
+    ]
