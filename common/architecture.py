@@ -37,6 +37,11 @@ class ConvSpec(_Layer):
     kernel: Annotated[int, Field(ge=1, le=7)] = Field(default=CONSOLE_KERNEL, description="kernel side")
     padding: Literal["same", "valid"] = Field(description="same: zeros around the map; valid: none")
     bias: bool = Field(description="a trained bias (false: blank stays 0, a sparser map for the console)")
+    l1: Annotated[float, Field(ge=0.0, le=1.0)] = Field(
+        default=0.0,
+        description="L1 penalty on the output map while training: more zero activations, whose MACs the "
+        "console skips in the next layer (0: none)",
+    )
 
     @property
     def code(self) -> str:

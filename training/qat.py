@@ -36,7 +36,7 @@ from intnet.layers import ConvLayer
 from intnet.netquant import quantize_net
 from intnet.quantize import LayerReport, quantize, weight_range
 from training import fitting
-from training.train import build_model
+from training.train import activity_penalty, build_model
 
 
 def fake_quant_classes(keras: Any) -> tuple[type, type]:
@@ -179,7 +179,7 @@ def build_qat_model(cfg: Config, keras: Any, steps: list[dict[str, Any]]) -> Any
         if isinstance(spec, ConvSpec):
             x = conv_class(
                 spec.conv, spec.kernel, spec.padding, spec.bias, *quant, step["activation_step"],
-                step["activation_max"], name=names[weighted],
+                step["activation_max"], name=names[weighted], activity_regularizer=activity_penalty(spec, keras),
             )(x)
         elif isinstance(spec, PoolSpec):
             x = keras.layers.MaxPooling2D(spec.pool, name=f"pool_{position}")(x)

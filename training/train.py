@@ -42,7 +42,7 @@ def build_model(cfg: Config, keras: Any) -> Any:
         if isinstance(spec, ConvSpec):
             x = keras.layers.Conv2D(
                 spec.conv, spec.kernel, padding=spec.padding, use_bias=spec.bias, activation=cfg.model.activation,
-                name=names[weighted],
+                activity_regularizer=activity_penalty(spec, keras), name=names[weighted],
             )(x)
         elif isinstance(spec, PoolSpec):
             x = keras.layers.MaxPooling2D(spec.pool, name=f"pool_{position}")(x)
@@ -54,6 +54,11 @@ def build_model(cfg: Config, keras: Any) -> Any:
                 x = keras.layers.Dropout(cfg.model.dropout, name=f"dropout_{weighted}")(x)
     logits = keras.layers.Dense(NUM_CLASSES, name=names[-1])(x)
     return keras.Model(inputs, logits, name=cfg.name)
+
+
+def activity_penalty(spec: ConvSpec, keras: Any) -> Any:
+    """The conv's `l1` as a Keras activity regularizer on its (ReLU) output, or None."""
+    return keras.regularizers.L1(spec.l1) if spec.l1 else None
 
 
 def make_optimizer(cfg: Config, steps_per_epoch: int, keras: Any) -> Any:

@@ -33,6 +33,7 @@ cv_blank: .res 1                  ; blank positions of the cell
 cv_sum:   .res 2                  ; sum of the patch
 cv_nc:    .res 2                  ; -(8 * sum)
 cv_t:     .res 1                  ; requantize temporary
+nn_abort: .res 1                  ; conv.inc's abort flag (the bench never sets it)
 ; the bench
 nmi_count:  .res 1
 cv_state:   .res 1                ; 0 idle, 1 request, 2 busy, 3 done

@@ -79,6 +79,8 @@ nn_sum2: .res 1
 nn_c:    .res 3         ; nn_sum << 7, subtracted from every accumulator
 nn_t:    .res 3         ; MAC temporary; one accumulator being requantized
 nn_rest = nn_t          ; split nibble MACs: what is left of the input (nn_t is free then)
+nn_abort: .res 1        ; set by the UI (NMI) when the canvas changes during a canvas classification:
+                        ; nn_run returns at the next layer or conv row (its result is dropped)
 nn_stop: .res 1         ; 0: nn_run runs every layer; k > 0: it returns before weighted layer
                         ; k-1 (per-layer timing: nes/tools/console.py, Console.layer_cycles)
 nn_acc0: .res NN_TILE_MAX   ; accumulator byte planes: low
@@ -548,14 +550,19 @@ done:
 .endmacro
 
 ;;
-; Before weighted layer LAYER: return from nn_run if nn_stop asks to stop here (8 cycles when
-; it does not). The host times runs cut after 0, 1, ... layers and takes the differences.
+; Before weighted layer LAYER: return from nn_run if the UI aborted the run (nn_abort) or
+; nn_stop asks to stop here (13 cycles when neither). The host times runs cut before layer 0,
+; 1, ... and takes the differences.
 .macro nn_stop_before LAYER
+  .local go, stop
+  lda nn_abort
+  bne stop
   lda nn_stop
   cmp #LAYER + 1
-  bne :+
+  bne go
+stop:
   rts
-:
+go:
 .endmacro
 
 .segment "CODE"

@@ -96,6 +96,7 @@ frame_work:
 raw_request:
   lda #0
   sta ui_from_canvas
+  sta nn_abort          ; (only canvas classifications are aborted)
 
   ; An inference starts at the same point of the frame where an idle frame starts its spin,
   ; so the two spin counts are comparable.

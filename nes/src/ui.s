@@ -64,6 +64,9 @@ vb_pos:     .res 1
 pub_t:      .res 3          ; main-thread temporary (ui_publish)
 ui_from_canvas: .res 1      ; main thread: this inference classifies the canvas
 clears_before:  .res 1      ; ui_clears when it started: a Select since then drops the result
+ui_abortable:   .res 1      ; this classification started on a quiet canvas (or Start): a new
+                            ; stroke aborts it (one started mid-stroke, every UI_CLASSIFY_EVERY
+                            ; frames, runs to its end: the live guess while drawing)
 
 .segment "BSS"
 row_dirty:  .res TILE_ROWS  ; canvas tile rows to redraw
@@ -200,6 +203,7 @@ no_erase:
   beq quiet
   lda #1
   sta ui_dirty
+  jsr abort_if_thinking
   lda #0
   sta ui_quiet
   beq counted
@@ -215,6 +219,7 @@ counted:
   dec ui_since
 placed:
   jsr place_cursor
+  jsr place_thinking
   jsr queue_canvas_rows
 .endif
   jsr queue_results
@@ -229,6 +234,46 @@ empty:
 .endproc
 
 .if ::UI_ENABLED
+;;
+; The canvas changed: if the network is classifying the canvas after a pause (ui_abortable),
+; tell it to stop (nn_abort; nn_run returns at its next layer or pooled cell). The change left
+; ui_dirty set, so the new drawing is classified once it is quiet again.
+.proc abort_if_thinking
+  lda nn_state
+  cmp #NN_BUSY
+  bne no
+  lda ui_from_canvas
+  beq no
+  lda ui_abortable
+  beq no
+  lda #1
+  sta nn_abort
+no:
+  rts
+.endproc
+
+;;
+; Sprite 1, the "thinking" mark beside "GUESS": shown while the network classifies the canvas,
+; hidden (below the screen) otherwise.
+.proc place_thinking
+  lda #$FF
+  ldx nn_state
+  cpx #NN_BUSY
+  bne put
+  ldx ui_from_canvas
+  beq put
+  lda #THINK_PY - 1     ; sprites show one line below their Y
+put:
+  sta oam+4
+  lda #THINK_TILE
+  sta oam+5
+  lda #1                ; sprite palette 1: the highlight colour
+  sta oam+6
+  lda #THINK_PX
+  sta oam+7
+  rts
+.endproc
+
 ;;
 ; D-pad: one cell on a new press, then after UI_REPEAT_DELAY frames one every UI_REPEAT_RATE.
 .proc move_cursor
@@ -668,6 +713,8 @@ put:
   sta ui_from_canvas
 .if ::UI_ENABLED
   inc ui_from_canvas
+  lda #0
+  sta nn_abort          ; from here on a change of the canvas aborts this classification
   lda ui_clears
   sta clears_before
   jsr prep_run
@@ -678,10 +725,13 @@ no:
 .endproc
 
 ;;
-; Main thread, after nn_run: publish the result, unless the canvas it came from was cleared.
+; Main thread, after nn_run: publish the result, unless the canvas it came from was cleared
+; or changed (the run was aborted).
 .proc ui_finish
   lda ui_from_canvas
   beq publish
+  lda nn_abort
+  bne dropped           ; the drawing changed: its next classification will publish
   lda ui_clears
   cmp clears_before
   bne dropped           ; cleared meanwhile: the screen stays blank
@@ -703,6 +753,8 @@ dropped:
   sta ui_go
   sta ui_dirty
   sta ui_since
+  lda #1
+  sta ui_abortable
   sec
   rts
 automatic:
@@ -711,16 +763,22 @@ automatic:
   beq no
   lda ui_quiet
   cmp #UI_CLASSIFY_AFTER
-  bcs yes
+  bcs quiet
 .if ::UI_CLASSIFY_EVERY
   lda ui_since
   cmp #UI_CLASSIFY_EVERY
-  bcs yes
+  bcs drawing
 .endif
 no:
   clc
   rts
+quiet:
+  lda #1
+  bne yes               ; (always)
+drawing:
+  lda #0
 yes:
+  sta ui_abortable
   lda #0
   sta ui_dirty
   sta ui_since

@@ -80,8 +80,8 @@ def render(manifest: dict, ui: dict, source: str) -> tuple[str, str]:
         [bg, colors["highlight"], colors["bar"], colors["ink"]],  # 1: bars, big digit
         [bg, colors["border"], colors["mid"], colors["ink"]],
         [bg, colors["border"], colors["mid"], colors["ink"]],
-        [bg, colors["cursor"], colors["ink"], colors["mid"]],  # sprites
-        [bg, colors["cursor"], colors["ink"], colors["mid"]],
+        [bg, colors["cursor"], colors["ink"], colors["mid"]],  # sprites: 0 the cursor
+        [bg, colors["cursor"], colors["ink"], colors["highlight"]],  # 1 the "thinking" mark (font colour 3)
         [bg, colors["cursor"], colors["ink"], colors["mid"]],
         [bg, colors["cursor"], colors["ink"], colors["mid"]],
     ]

@@ -14,6 +14,8 @@ CELL = 4  # pixels a side of a canvas cell, and of a big-digit glyph pixel (a ti
 CANVAS_COL, CANVAS_ROW = 2, 4  # the canvas's top-left tile (its frame is one tile around it)
 TITLE_COL, TITLE_ROW = 2, 1
 GUESS_COL, GUESS_ROW = 18, 5  # "GUESS", above the big digit
+THINK_COL, THINK_ROW = 23, 5  # the "thinking" mark (a sprite) after "GUESS" while the network runs
+THINK_GLYPH = "*"  # its font tile (the font's tiles are ASCII codes)
 DIGIT_COL, DIGIT_ROW = 24, 3  # the big digit's top-left tile (chr.inc's BIG_W x BIG_H tiles)
 BAR_COL, BAR_ROW = 18, 9  # bar j on row BAR_ROW + j: marker, label digit, then BAR_TILES bar tiles
 BAR_TILES = 10
@@ -25,6 +27,7 @@ PALETTE1_COL = 20  # background palette 1 (bars, big digit) from this column on 
 # Derived, for the screen readers (pixels of the 256x240 picture).
 CANVAS_PX, CANVAS_PY = CANVAS_COL * TILE, CANVAS_ROW * TILE
 DIGIT_PX, DIGIT_PY = DIGIT_COL * TILE, DIGIT_ROW * TILE
+THINK_PX, THINK_PY = THINK_COL * TILE, THINK_ROW * TILE
 BAR_PX, BAR_PY = (BAR_COL + 2) * TILE, BAR_ROW * TILE  # the first bar tile of bar 0
 BAR_PIXELS = BAR_TILES * TILE  # a full bar
 
@@ -40,6 +43,9 @@ def asm_constants() -> list[str]:
         "TITLE_ROW": (TITLE_ROW, ""),
         "GUESS_COL": (GUESS_COL, '"GUESS"'),
         "GUESS_ROW": (GUESS_ROW, ""),
+        "THINK_PX": (THINK_PX, '"thinking" mark sprite, pixels'),
+        "THINK_PY": (THINK_PY, ""),
+        "THINK_TILE": (ord(THINK_GLYPH), f"its tile: {THINK_GLYPH!r}"),
         "DIGIT_COL": (DIGIT_COL, "big digit top-left tile"),
         "DIGIT_ROW": (DIGIT_ROW, ""),
         "BAR_COL": (BAR_COL, "bar j: row BAR_ROW+j from BAR_COL: marker, label, BAR_TILES tiles"),

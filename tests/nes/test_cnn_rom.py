@@ -14,6 +14,7 @@ from intnet import layers
 from nes.tools import budget
 from nes.tools.console import Console
 from nes.tools.plan import NetworkError, conv_plans
+from nes.tools.ui_driver import DOWN, A, Ui, lit
 from tests.nes.builds import ConvSpec, LayerSpec, build_rom, structured_inputs, write_cnn
 
 FRAME = 29780.5
@@ -74,12 +75,17 @@ def test_unpooled_and_odd_channels(tmp_path: Path) -> None:
     rom.check(structured_inputs(40, 196, 8, seed=6))
 
 
-def test_candidate_5_fits_beside_the_canvas(tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def c5(tmp_path_factory: pytest.TempPathFactory) -> CnnRom:
+    """cnn.yaml's geometry with random weights: a slow network (tens of frames) with the canvas UI."""
+    root = tmp_path_factory.mktemp("cnn") / "c5"
+    return CnnRom(root, [ConvSpec(16, 2), ConvSpec(32, 5)], [LayerSpec(0, 32, 16, 5), LayerSpec(32, 10, 16, None)], 7)
+
+
+def test_candidate_5_fits_beside_the_canvas(c5: CnnRom) -> None:
     """cnn.yaml's geometry (conv16-pool-conv32-pool-dense32): whole maps fit the 2 KiB with the
     canvas because conv 2 writes over conv 1's map; bit-exact on a few inputs."""
-    rom = CnnRom(
-        tmp_path / "c5", [ConvSpec(16, 2), ConvSpec(32, 5)], [LayerSpec(0, 32, 16, 5), LayerSpec(32, 10, 16, None)], 7
-    )
+    rom = c5
     ram = budget.ram_layout(rom.manifest, canvas=True)
     assert budget.support(rom.manifest) == (True, "")
     assert (ram.act0, ram.act1, ram.patch, ram.bss, ram.stack) == (576, 32, 144, 1261, 176)
@@ -146,3 +152,68 @@ def test_layer_timing_cuts_the_run_before_each_layer(tiny: CnnRom, mnist_dir: Pa
     assert [layer["what"] for layer in timing["layers"]] == [
         "conv 1->4 valid + pool", "conv 4->6 valid + pool", "dense 24->12", "dense 12->10",
     ]
+
+
+def thinking_mark(ui: Ui) -> tuple[bool, bool]:
+    """(sprite 1 is on the screen in RAM, its pixels are lit in the last frame)."""
+    from nes.tools import screen
+
+    oam = ui.console.symbols.address("oam")
+    placed = ui.nes[oam + 4] != 0xFF
+    region = ui.frame[screen.THINK_PY : screen.THINK_PY + 8, screen.THINK_PX : screen.THINK_PX + 8]
+    return placed, bool(lit(region).any())
+
+
+def test_ui_stays_live_thinks_and_restarts_on_a_new_stroke(c5: CnnRom) -> None:
+    """With a slow network (issue 15, item 5): while it classifies the canvas the "thinking"
+    mark shows and the cursor still moves every frame; a new stroke during an inference that
+    started on a quiet canvas aborts it within a few frames (nn_run returns at the next pooled
+    cell), its result is dropped, and the new drawing is classified and published once the pad
+    is quiet, equal to the golden model. A classification started mid-stroke (every
+    classify_every frames) runs to its end: the live guess while drawing."""
+    ui = Ui(c5.outputs.rom)
+    ui.stroke([(8, 6), (8, 24)])  # long: a live guess starts while drawing, the final one after it
+    ui.wait_answer()
+    full = ui.byte("nn_frames")
+    assert full >= 20  # slow enough to draw during it
+    assert thinking_mark(ui) == (False, False)
+    published = ui.byte("ui_classified")
+    assert published >= 2  # the live guess was not aborted by the rest of the stroke
+
+    ui.stroke([(14, 6), (14, 9)])  # a short stroke, then a new one while the network runs on it
+    frames = 0
+    while not (ui.byte("nn_state") == ui.console.NN_BUSY and ui.byte("ui_from_canvas")):
+        ui.step(0)
+        frames += 1
+        assert frames < 30, "no classification after the stroke"
+    assert ui.byte("ui_abortable") == 1
+    ui.step(0, 3)
+    assert thinking_mark(ui) == (True, True)
+    runs = ui.byte("nn_runs")
+    y, x = ui.cursor()
+    ui.step(DOWN, 1)  # the cursor answers during the inference
+    ui.step(0, 1)
+    assert ui.cursor() == (y + 1, x)
+    ui.step(A, 1)  # the new stroke, at row 15
+    waited = 0
+    while ui.byte("nn_runs") == runs:
+        ui.step(A if waited < 2 else 0)
+        waited += 1
+        assert waited < full, "the stroke did not abort the inference"
+    assert waited <= full // 2
+    ui.wait_answer()
+    assert ui.byte("ui_classified") == published + 1  # the aborted run published nothing
+    from common.config import load
+    from intnet.prep import preprocess
+    from tests.conftest import ROOT
+
+    pre = load(ROOT / "config.yaml").preprocess  # the 14x14 preprocessing write_cnn's manifest names
+    levels = ui.canvas()
+    assert levels[16:, :].any()  # the third stroke is on the canvas
+    pixels = (levels.astype(np.int64) * 255 // (pre.levels - 1)).astype(np.uint8)
+    want = preprocess(pixels[None], pre).reshape(1, 14, 14, 1)
+    console_input = ui.console.peek(ui.console.addr["nn_input"], 196)
+    assert console_input.tolist() == want.ravel().tolist()  # the published run saw the final drawing
+    expected = layers.run(c5.network.layers, want)
+    assert ui.scores().tolist() == expected.scores[0].tolist()
+    assert ui.byte("ui_winner") == expected.digits[0]
