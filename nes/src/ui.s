@@ -911,18 +911,13 @@ canvas_hi:
 .repeat CANVAS_SIDE, R
   .byte >(canvas + R * CANVAS_ROW_BYTES)
 .endrepeat
-; cell value -> shade (UI_SHADE_0 is 0: blank)
-.define CELL_SHADE(v) (((v) = 1) * UI_SHADE_1 + ((v) = 2) * UI_SHADE_2 + ((v) = 3) * UI_SHADE_3)
-.assert UI_SHADE_0 = 0, error, "a blank cell is shade 0"
-; a nibble of two cells (left in bits 0-1) -> its share of the tile number
-tile_top:                       ; upper row: TILE_CANVAS0 + 27 TL + 9 TR
-.repeat 16, N
-  .byte TILE_CANVAS0 + 27 * CELL_SHADE(N & 3) + 9 * CELL_SHADE(N >> 2)
-.endrepeat
-tile_bottom:                    ; lower row: 3 BL + BR
-.repeat 16, N
-  .byte 3 * CELL_SHADE(N & 3) + CELL_SHADE(N >> 2)
-.endrepeat
+; a nibble of the packed canvas (two cells) -> the canvas tile's part for the upper (top) or
+; lower (bottom) cell row; the sum of both is the tile (gen_ui.canvas_tile_tables)
+tile_top:
+  UI_TILE_TOP
+tile_bottom:
+  UI_TILE_BOTTOM
+.assert tile_bottom - tile_top = 16 && * - tile_bottom = 16, error, "16 entries each"
 ; field_bits[4 f + v]: level v in field f of a packed byte (v = 3: the field's mask)
 field_bits:
 .repeat 16, I

@@ -114,7 +114,7 @@ def render(manifest: dict, ui: dict, source: str) -> tuple[str, str]:
         f"UI_BAR_SHIFT = {bar_shift(manifest)}         ; (winner - score) >> this = missing bar pixels",
         f"UI_BAR_PIXELS = {BAR_PIXELS}",
         *brush_constants(levels),
-        *(f"UI_SHADE_{value} = {shade}" for value, shade in enumerate(shades)),
+        *canvas_tile_tables(shades),
         ".macro UI_PALETTE",
         *(f"  .byte {', '.join(f'${c:02X}' for c in row)}" for row in palette),
         ".endmacro",
@@ -126,6 +126,18 @@ def render(manifest: dict, ui: dict, source: str) -> tuple[str, str]:
         "",
     ]
     return "\n".join(lines), reason
+
+
+def canvas_tile_tables(shades: list[int]) -> list[str]:
+    """ui.inc's two tables that turn a nibble of the packed canvas (two cells: the left one in
+    bits 0-1) into a canvas tile: UI_TILE_TOP[n] = TILE_CANVAS0 + 27 TL + 9 TR for the upper
+    cell row, UI_TILE_BOTTOM[n] = 3 BL + BR for the lower one (gen_chr's canvas tile numbering),
+    each cell value shown as its shade."""
+    pairs = [(shades[n & 3], shades[n >> 2]) for n in range(16)]
+    top = ", ".join(f"TILE_CANVAS0 + {27 * left + 9 * right}" for left, right in pairs)
+    bottom = ", ".join(str(3 * left + right) for left, right in pairs)
+    top_lines = [".macro UI_TILE_TOP", f"  .byte {top}", ".endmacro"]
+    return [*top_lines, ".macro UI_TILE_BOTTOM", f"  .byte {bottom}", ".endmacro"]
 
 
 def generate(manifest_path: Path, out_dir: Path, ui: dict) -> Path:
