@@ -26,6 +26,7 @@ from common.layout import CHR_INC, UI_INC, Layout
 from common.mnist import SPLITS, local_file, resolve_dir
 from nes.tools import cc65
 from nes.tools import files as nes_files
+from nes.tools import web as nes_web
 from pipeline import console, memory, sweep
 from pipeline.steps import call, program, task
 
@@ -332,6 +333,21 @@ def task_evaluate():
         ],
         file_dep=[LAYOUT.rom, LAYOUT.rom_dbg, LAYOUT.rom_budget, LAYOUT.inputs, LAYOUT.manifest, nes_files.LINK_CONFIG],
         targets=[str(LAYOUT.console_eval)],
+    )
+
+
+# --- browser playground ---
+
+
+def task_web():
+    """Write build/<name>/web/: a static page that runs this ROM in jsnes (draw with the mouse, see the answer)."""
+    if not CONSOLE:
+        return console.pending(CONFIG_PATH, "web", CONSOLE_PROBLEM)
+    return task(
+        actions=[call("nes.tools.web:run", LAYOUT.rom, LAYOUT.rom_dbg, LAYOUT.manifest, LAYOUT.web)],
+        file_dep=[LAYOUT.rom, LAYOUT.rom_dbg, LAYOUT.manifest, *nes_web.sources()],
+        targets=[str(path) for path in nes_web.outputs(LAYOUT.web, LAYOUT.rom.name)],
+        clean=True,
     )
 
 

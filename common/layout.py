@@ -226,6 +226,12 @@ class Layout:
                  "drawn.png")
         return [self.report / name for name in names]
 
+    # --- browser playground (`doit web`) ---
+    @property
+    def web(self) -> Path:
+        """The static page that runs the ROM in the browser (nes/tools/web.py writes it)."""
+        return self.out / "web"
+
     # --- comparing configs (`doit sweep`) ---
     @property
     def sweep(self) -> Path:
