@@ -467,6 +467,14 @@
     press: press,
     /** The last classification shown (null: none since the last clear). */
     result: () => result,
+    /** Has the console classified the canvas as it is now, and does the page show that answer? */
+    settled() {
+      const classified = has("ui_classified") ? peek("ui_classified") : peek("nn_runs");
+      return (
+        peek("ui_dirty") === 0 && peek("ui_go") === 0 && peek("nn_state") === info.state.NN_DONE &&
+        result !== null && result.classified === classified
+      );
+    },
     /** Run frames until a classification newer than `after` (a `classified` count) is shown. */
     runUntilAnswer(after, maxFrames) {
       for (let i = 0; i < (maxFrames || 600); i++) {
