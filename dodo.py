@@ -351,6 +351,18 @@ def task_web():
     )
 
 
+def task_web_shot():
+    """Open the page in headless Chromium (Debian's), draw a 7 with the mouse, save the page for the report."""
+    if not CONSOLE:
+        return console.pending(CONFIG_PATH, "web_shot", CONSOLE_PROBLEM)
+    return task(
+        actions=[program("nes.tools.web_driver", LAYOUT.web, LAYOUT.web_screenshot, what="the playground screenshot")],
+        file_dep=nes_web.outputs(LAYOUT.web, LAYOUT.rom.name),
+        targets=[str(LAYOUT.web_screenshot)],
+        clean=True,
+    )
+
+
 # --- build report ---
 
 
@@ -383,6 +395,8 @@ def task_report():
         "screenshot_caption": LAYOUT.screenshot_caption,
         "task_graph": LAYOUT.task_graph,
         "drawn_examples": LAYOUT.drawn_examples,
+        "web_page": LAYOUT.web_page,  # linked; `doit web` writes it
+        "web_screenshot": LAYOUT.web_screenshot,  # shown when `doit web_shot` has taken it
     }
     creators = {
         name.removeprefix("task_"): creator
@@ -395,7 +409,13 @@ def task_report():
             call("export.report:run", paths, LAYOUT.report),
         ],
         file_dep=[
-            *(path for name, path in paths.items() if name not in ("export", "console_eval", "task_graph")),
+            *(
+                path
+                for name, path in paths.items()
+                if name not in ("export", "console_eval", "task_graph", "web_page", "web_screenshot")
+            ),
+            # the playground's screenshot once taken (a new dep reruns the report), not before
+            *([LAYOUT.web_screenshot] if LAYOUT.web_screenshot.exists() else []),
             LAYOUT.screenshot,
             LAYOUT.paddrawn_sheet,
             LAYOUT.manifest,

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
 CHROMIUM_ENV = "CHROMIUM"  # the browser to run, when not `chromium` on the PATH
-CHROMIUM_NAMES = ("chromium", "chromium-browser")
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")  # Debian; Ubuntu; GitHub runners
 SCREENSHOT_DIGIT = "7 neat, bar"  # the digit nes/tools/screenshot.py draws with the pad
 VIEWPORT = {"width": 1100, "height": 900}
 

@@ -243,3 +243,16 @@ def test_no_emulator_says_so(browser, broken_copy: Path) -> None:
 def test_pad_digit_names_exist() -> None:
     names = {entry.name for entry in PAD_DIGITS}
     assert {"7 neat, bar", "0 neat", "4 neat, open", "3 large", "1 neat"} <= names
+
+
+def test_web_shot_puts_the_page_in_the_report(browser, tiny_build: TinyBuild, tiny_page: Path) -> None:
+    """`doit web_shot` draws a 7 with the mouse in Chromium and saves the page; the report shows it."""
+    from PIL import Image
+
+    run = tiny_build.doit("web_shot", "report", report_name="web-shot.json")
+    assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
+    shot = tiny_build.out / "report" / "web.png"
+    with Image.open(shot) as image:
+        assert image.format == "PNG" and image.width >= 768  # the screen at 3x at least fits
+    report = (tiny_build.out / "report" / "index.html").read_text()
+    assert '<img src="web.png"' in report and '<a href="../web/index.html">' in report
