@@ -76,8 +76,9 @@
   }
 
   function scaleScreen() {
-    const room = Math.min(window.innerWidth - 40, 256 * 4);
-    const factor = Math.max(1, Math.min(3, Math.floor(room / 256)));
+    // whole factors only (crisp pixels), leaving room for the answer beside the screen when there is some
+    const beside = window.innerWidth >= 900 ? 400 : 0;
+    const factor = Math.max(1, Math.min(3, Math.floor((window.innerWidth - 40 - beside) / 256)));
     screen.style.width = 256 * factor + "px";
     screen.style.height = 240 * factor + "px";
     screen.dataset.scale = String(factor);
