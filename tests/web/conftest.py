@@ -2,7 +2,8 @@
 
 Chromium is Debian's (`chromium`), driven by Playwright's Python package; Playwright downloads
 no browser. Without them the browser tests skip with the reason, except on CI (CI=true), where
-`.ci/run install` installs both: there a missing browser fails the tests.
+`.ci/run install` installs both: there a missing browser fails the tests. The same for jsnes
+(`npm ci --prefix web`), without which `doit web` cannot write the page.
 """
 
 from __future__ import annotations
@@ -36,6 +37,13 @@ def browser() -> Iterator[object]:
 @pytest.fixture(scope="session")
 def tiny_page(tiny_build: TinyBuild) -> Path:
     """The tiny build's page folder, written by `doit web` as a user would."""
+    from common.errors import BuildError
+    from nes.tools import web
+
+    try:
+        web.installed_jsnes()
+    except BuildError as error:
+        browser_missing(str(error))
     run = tiny_build.doit("web", report_name="web.json")
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
     return tiny_build.out / "web"

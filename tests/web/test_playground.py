@@ -256,3 +256,12 @@ def test_web_shot_puts_the_page_in_the_report(browser, tiny_build: TinyBuild, ti
         assert image.format == "PNG" and image.width >= 512  # the screen at 2x at least fits
     report = (tiny_build.out / "report" / "index.html").read_text()
     assert '<img src="web.png"' in report and '<a href="../web/index.html">' in report
+
+
+def test_doit_web_without_jsnes_says_how_to_install_it(tmp_path: Path) -> None:
+    from common.errors import BuildError
+
+    for name in (*web.PAGE_FILES, "package.json", "package-lock.json"):
+        shutil.copyfile(web.SOURCE_DIR / name, tmp_path / name)
+    with pytest.raises(BuildError, match="npm ci --prefix web"):
+        web.installed_jsnes(tmp_path)
