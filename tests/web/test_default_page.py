@@ -42,7 +42,7 @@ def check_pad_digits(browser, page_dir: Path, paddrawn: Path) -> None:
 
 
 @pytest.mark.slow
-def test_mouse_drawn_digits_get_the_right_answer(browser, default_build: Path) -> None:
-    run = run_doit(f"builddir={default_build}", "web")
+def test_mouse_drawn_digits_get_the_right_answer(browser, default_build: Path, mnist_dir: Path) -> None:
+    run = run_doit(f"builddir={default_build}", "web", env={"MNIST_DIR": str(mnist_dir)})
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
     check_pad_digits(browser, default_build / "default" / "web", default_build / "default" / "paddrawn.json")
