@@ -412,7 +412,7 @@
   let owed = 0;
   function tick(now) {
     if (!running) return;
-    if (last !== null) owed += Math.min(now - last, 100);
+    if (last !== null) owed += Math.min(now - last, 250); // catch up when the browser paints late (not after a hidden tab)
     last = now;
     while (owed >= FRAME_MS && running) {
       owed -= FRAME_MS;
