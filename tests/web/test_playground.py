@@ -5,7 +5,9 @@ on the same ROM, bit for bit."""
 
 from __future__ import annotations
 
+import base64
 import functools
+import hashlib
 import http.server
 import json
 import shutil
@@ -57,7 +59,14 @@ def served(tiny_page: Path) -> Iterator[str]:
 def test_doit_web_writes_the_page(tiny_build: TinyBuild, tiny_page: Path) -> None:
     for target in web.outputs(tiny_page, "tiny.nes"):
         assert target.exists(), target
-    assert (tiny_page / "tiny.nes").read_bytes() == (tiny_build.out / "tiny.nes").read_bytes()
+    rom = (tiny_build.out / "tiny.nes").read_bytes()
+    assert (tiny_page / "tiny.nes").read_bytes() == rom
+    info = json.loads((tiny_page / web.ROM_SCRIPT).read_text().split("=", 1)[1].rstrip().rstrip(";"))
+    assert base64.b64decode(info["rom_base64"]) == rom and info["sha256"] == hashlib.sha256(rom).hexdigest()
+    from nes.tools.dbginfo import read_symbols
+
+    symbols = read_symbols(tiny_build.out / "tiny.dbg")
+    assert info["ram"]["canvas"] == {"address": symbols.address("canvas"), "size": 196}
     package = json.loads((web.SOURCE_DIR / "node_modules" / "jsnes" / "package.json").read_text())
     assert package["version"] == web.pinned_jsnes() == json.loads((web.SOURCE_DIR / "package.json").read_text())[
         "dependencies"]["jsnes"]  # fmt: skip
@@ -232,8 +241,6 @@ def test_a_rom_that_does_not_load_says_so(browser, broken_copy: Path) -> None:
 
 def test_a_rom_the_emulator_rejects_says_so(browser, broken_copy: Path) -> None:
     """A well-formed iNES file with a mapper jsnes does not have."""
-    import base64
-
     script = broken_copy / web.ROM_SCRIPT
     info = json.loads(script.read_text().split("=", 1)[1].rstrip().rstrip(";"))
     data = bytearray(base64.b64decode(info["rom_base64"]))
