@@ -38,6 +38,8 @@ def chromium_path() -> str:
     """The system Chromium: $CHROMIUM, else `chromium` on the PATH."""
     explicit = os.environ.get(CHROMIUM_ENV)
     if explicit:
+        if not shutil.which(explicit):
+            raise BrowserMissing(f"${CHROMIUM_ENV} is {explicit}, which is no program")
         return explicit
     for name in CHROMIUM_NAMES:
         found = shutil.which(name)
