@@ -26,6 +26,7 @@ from common.layout import CHR_INC, UI_INC, Layout
 from common.mnist import SPLITS, local_file, resolve_dir
 from nes.tools import cc65
 from nes.tools import files as nes_files
+from nes.tools import web as nes_web
 from pipeline import console, memory, sweep
 from pipeline.steps import call, program, task
 
@@ -335,6 +336,33 @@ def task_evaluate():
     )
 
 
+# --- browser playground ---
+
+
+def task_web():
+    """Write build/<name>/web/: a static page that runs this ROM in jsnes (draw with the mouse, see the answer)."""
+    if not CONSOLE:
+        return console.pending(CONFIG_PATH, "web", CONSOLE_PROBLEM)
+    return task(
+        actions=[call("nes.tools.web:run", LAYOUT.rom, LAYOUT.rom_dbg, LAYOUT.manifest, LAYOUT.web)],
+        file_dep=[LAYOUT.rom, LAYOUT.rom_dbg, LAYOUT.manifest, *nes_web.sources()],
+        targets=[str(path) for path in nes_web.outputs(LAYOUT.web, LAYOUT.rom.name)],
+        clean=True,
+    )
+
+
+def task_web_shot():
+    """Open the page in headless Chromium (Debian's), draw a 7 with the mouse, save the page for the report."""
+    if not CONSOLE:
+        return console.pending(CONFIG_PATH, "web_shot", CONSOLE_PROBLEM)
+    return task(
+        actions=[program("nes.tools.web_driver", LAYOUT.web, LAYOUT.web_screenshot, what="the playground screenshot")],
+        file_dep=nes_web.outputs(LAYOUT.web, LAYOUT.rom.name),
+        targets=[str(LAYOUT.web_screenshot)],
+        clean=True,
+    )
+
+
 # --- build report ---
 
 
@@ -367,6 +395,8 @@ def task_report():
         "screenshot_caption": LAYOUT.screenshot_caption,
         "task_graph": LAYOUT.task_graph,
         "drawn_examples": LAYOUT.drawn_examples,
+        "web_page": LAYOUT.web_page,  # linked; `doit web` writes it
+        "web_screenshot": LAYOUT.web_screenshot,  # shown when `doit web_shot` has taken it
     }
     creators = {
         name.removeprefix("task_"): creator
@@ -379,7 +409,13 @@ def task_report():
             call("export.report:run", paths, LAYOUT.report),
         ],
         file_dep=[
-            *(path for name, path in paths.items() if name not in ("export", "console_eval", "task_graph")),
+            *(
+                path
+                for name, path in paths.items()
+                if name not in ("export", "console_eval", "task_graph", "web_page", "web_screenshot")
+            ),
+            # the playground's screenshot once taken (a new dep reruns the report), not before
+            *([LAYOUT.web_screenshot] if LAYOUT.web_screenshot.exists() else []),
             LAYOUT.screenshot,
             LAYOUT.paddrawn_sheet,
             LAYOUT.manifest,

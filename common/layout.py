@@ -33,6 +33,7 @@ NETWORK_S = "network.s"
 UI_INC = "ui.inc"
 CHR_BIN = "chr.bin"
 CHR_INC = "chr.inc"
+WEB_SHOT = "web.png"  # the browser playground in the report (nes/tools/web_driver.py takes it)
 
 
 def weights_file(index: int) -> str:
@@ -225,6 +226,21 @@ class Layout:
         names = ("index.html", "confusion.png", "training.png", "rom_budget.png", "misclassified.png", "tasks.png",
                  "drawn.png")
         return [self.report / name for name in names]
+
+    # --- browser playground (`doit web`) ---
+    @property
+    def web(self) -> Path:
+        """The static page that runs the ROM in the browser (nes/tools/web.py writes it)."""
+        return self.out / "web"
+
+    @property
+    def web_page(self) -> Path:
+        return self.web / "index.html"
+
+    @property
+    def web_screenshot(self) -> Path:
+        """The playground in headless Chromium after a 7 drawn with the mouse, for the report."""
+        return self.report / WEB_SHOT
 
     # --- comparing configs (`doit sweep`) ---
     @property

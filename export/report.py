@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,8 @@ class ReportInputs:
     screenshot_caption: Path  # what the `screenshot` task's screen.png shows
     task_graph: Path  # the doit task graph (pipeline/graph.py)
     drawn_examples: Path | None = None  # the drawn task's example digits (training/drawn.py)
+    web_page: Path | None = None  # the browser playground's index.html (`doit web`; may not exist yet)
+    web_screenshot: Path | None = None  # the `web_shot` task's picture of it (may not exist)
 
 
 def _pyplot() -> Any:
@@ -278,6 +281,27 @@ def run(paths: dict[str, Path], out_dir: Path) -> None:
     print(f"report: {write_report(ReportInputs(**paths), out_dir)}")
 
 
+def playground_html(paths: ReportInputs, out_dir: Path) -> str:
+    """The section that links the browser playground and shows its screenshot when there is one."""
+    if paths.web_page is None:
+        return "<p>No browser playground for this build.</p>"
+    link = html.escape(os.path.relpath(paths.web_page, out_dir))
+    text = (
+        f'<p><a href="{link}">Open the browser playground</a> (<code>doit web</code> writes it): this ROM in '
+        "jsnes, a page where you draw with the mouse, a pen or a finger and see the console's answer, its scores "
+        "as probabilities and the input the network sees.</p>"
+    )
+    shot = paths.web_screenshot
+    if shot is None or not shot.exists():
+        return text + "\n<p>(No screenshot of it yet: <code>doit web_shot</code> takes one with Chromium.)</p>"
+    name = html.escape(os.path.relpath(shot, out_dir))
+    return (
+        text + f'\n<figure><img src="{name}" alt="the browser playground">'
+        "<figcaption>The playground in headless Chromium after a 7 drawn with mouse events on the screen "
+        "(the <code>web_shot</code> task).</figcaption></figure>"
+    )
+
+
 def write_report(paths: ReportInputs, out_dir: Path) -> Path:
     """Write `out_dir/index.html` and its PNG images (the screenshot is already there: the
     `screenshot` task made it); return the page's path."""
@@ -344,6 +368,8 @@ console's answer and the frames from the last stroke to it; wrong ones framed in
 <figure><img src="rom_budget.png" alt="ROM budget"><figcaption>What the PRG-ROM holds.</figcaption></figure>
 <figure><img src="screen.png" alt="emulator screenshot">
 <figcaption>{html.escape(screen_caption)}</figcaption></figure>
+<h2>In the browser</h2>
+{playground_html(paths, out_dir)}
 <h2>Build</h2>
 <figure><img src="tasks.png" alt="doit task graph"><figcaption>The doit task graph.</figcaption></figure>
 </body>

