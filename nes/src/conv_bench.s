@@ -21,17 +21,7 @@ cv_max0:  .res CV_COUT            ; running maxima of a pooled cell
 cv_max1:  .res CV_COUT
 nn_plo:   .res 2                  ; -> page a-1 of nib_lo
 nn_phi:   .res 2                  ; -> page a-1 of nib_hi
-cv_g:     .res 6                  ; the patch's 3 source rows
-cv_r:     .res 8                  ; the 4 source rows of a cell row (pooled), or the row
-cv_dst:   .res 2                  ; next output cell
-cv_col:   .res 1                  ; byte offset of the patch in its rows
-cv_x:     .res 1                  ; byte offset of the cell (pooled)
-cv_px:    .res 1                  ; cells (positions) left in the row
-cv_py:    .res 1                  ; rows left
-cv_live:  .res 1                  ; non-blank positions of the cell so far
-cv_blank: .res 1                  ; blank positions of the cell
-cv_sum:   .res 2                  ; sum of the patch
-cv_nc:    .res 2                  ; -(8 * sum)
+.include "conv_vars.inc"
 cv_t:     .res 1                  ; requantize temporary
 nn_abort: .res 1                  ; conv.inc's abort flag (the bench never sets it)
 ; the bench

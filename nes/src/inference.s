@@ -95,17 +95,7 @@ nn_acc2: .res NN_TILE_MAX   ;   high byte of 24-bit layers
 cv_max0:  .res NN_POOL_COUT_MAX ; signed running maxima of a pooled cell, byte planes
 cv_max1:  .res NN_POOL_COUT_MAX
 .endif
-cv_g:     .res 6        ; the patch's 3 source row pointers
-cv_r:     .res 8        ; the 4 source rows of a cell row (pooled), or the row
-cv_dst:   .res 2        ; next output cell
-cv_col:   .res 1        ; byte offset of the patch in its rows
-cv_x:     .res 1        ; byte offset of the cell (pooled)
-cv_px:    .res 1        ; cells (positions) left in the row
-cv_py:    .res 1        ; rows left
-cv_live:  .res 1        ; non-blank positions of the cell so far
-cv_blank: .res 1        ; blank positions of the cell
-cv_sum:   .res 2        ; sum of the patch
-cv_nc:    .res 2        ; -(8 * sum): bias init and offset-nibble correction in one
+.include "conv_vars.inc"
 cv_t = nn_t             ; requantize temporary (nn_t is free between layers)
 .endif
 

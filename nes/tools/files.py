@@ -22,7 +22,7 @@ PLAIN_INCLUDES = {  # what each hand-written source .include/.incbin's from nes/
     "main": [SRC / "nes.inc", GLOBAL_INC, SRC / "wait_frame.inc"],
     "ui": [SRC / "nes.inc", GLOBAL_INC],
     "prep": [GLOBAL_INC],
-    "inference": [GLOBAL_INC, SRC / "conv.inc", SRC / "nibble_tables.inc"],
+    "inference": [GLOBAL_INC, SRC / "conv.inc", SRC / "conv_vars.inc", SRC / "nibble_tables.inc"],
     "chr": [GLOBAL_INC],
 }
 TEMPLATES = NES_DIR / "templates"

@@ -82,8 +82,11 @@ def cut(rows: list[list[int]], tx: int, ty: int) -> list[list[int]]:
     return [row[tx * 8 : tx * 8 + 8] for row in rows[ty * 8 : ty * 8 + 8]]
 
 
+CANVAS_PLACES = (27, 9, 3, 1)  # a canvas tile's number: CANVAS0 + 27 TL + 9 TR + 3 BL + BR (shades 0..2)
+
+
 def canvas_tile(index: int) -> list[list[int]]:
-    shades = [(index // 27) % 3, (index // 9) % 3, (index // 3) % 3, index % 3]  # TL TR BL BR
+    shades = [(index // place) % CANVAS_SHADES for place in CANVAS_PLACES]  # TL TR BL BR
     return [[SHADE_COLOUR[shades[(y // 4) * 2 + x // 4]] for x in range(8)] for y in range(8)]
 
 

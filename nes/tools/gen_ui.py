@@ -25,6 +25,7 @@ from common.fsutil import write_text
 from common.layout import UI_INC
 from nes.tools import canvas, screen
 from nes.tools.budget import STACK_AREA, ram_layout, support
+from nes.tools.gen_chr import CANVAS_PLACES
 
 BAR_PIXELS = screen.BAR_PIXELS
 BAR_LOGITS = 5.0  # a bar is empty when its score is this many logits below the winner's
@@ -133,9 +134,10 @@ def canvas_tile_tables(shades: list[int]) -> list[str]:
     bits 0-1) into a canvas tile: UI_TILE_TOP[n] = TILE_CANVAS0 + 27 TL + 9 TR for the upper
     cell row, UI_TILE_BOTTOM[n] = 3 BL + BR for the lower one (gen_chr's canvas tile numbering),
     each cell value shown as its shade."""
+    tl, tr, bl, br = CANVAS_PLACES
     pairs = [(shades[n & 3], shades[n >> 2]) for n in range(16)]
-    top = ", ".join(f"TILE_CANVAS0 + {27 * left + 9 * right}" for left, right in pairs)
-    bottom = ", ".join(str(3 * left + right) for left, right in pairs)
+    top = ", ".join(f"TILE_CANVAS0 + {tl * left + tr * right}" for left, right in pairs)
+    bottom = ", ".join(str(bl * left + br * right) for left, right in pairs)
     top_lines = [".macro UI_TILE_TOP", f"  .byte {top}", ".endmacro"]
     return [*top_lines, ".macro UI_TILE_BOTTOM", f"  .byte {bottom}", ".endmacro"]
 
