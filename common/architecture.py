@@ -21,9 +21,15 @@ NUM_CLASSES = 10
 CONSOLE_KERNEL = 3
 """The console's convolution kernel (docs/cnn-plan.md: the gather and its unrolled taps)."""
 ZERO_PAGE_ACCUMULATOR_BYTES = 192
-"""Zero page that holds a layer's 16-bit accumulators (and a pooled conv's running maxima)."""
-POOLED_CONV_CHANNELS = ZERO_PAGE_ACCUMULATOR_BYTES // 4  # 2 accumulator + 2 maximum bytes a channel
-CONV_CHANNELS = ZERO_PAGE_ACCUMULATOR_BYTES // 2  # 2 accumulator bytes a channel
+"""Zero page for the accumulator planes (a layer's 16-bit accumulators, two bytes an output),
+and with convolutions also their work variables and a pooled conv's running maxima: what the
+UI, the NMI and the engine's pointers leave of the 256 bytes (the link is the proof)."""
+CONV_WORK_BYTES = 26
+"""conv.inc's zero-page work variables (nes/src/conv_vars.inc, whose size inference.s asserts),
+taken from the accumulators' budget when the network has a convolution."""
+CONV_ACCUMULATOR_BYTES = ZERO_PAGE_ACCUMULATOR_BYTES - CONV_WORK_BYTES
+POOLED_CONV_CHANNELS = CONV_ACCUMULATOR_BYTES // 4  # 2 accumulator + 2 maximum bytes a channel
+CONV_CHANNELS = CONV_ACCUMULATOR_BYTES // 2  # 2 accumulator bytes a channel
 
 
 class _Layer(BaseModel):
@@ -188,8 +194,8 @@ def place(specs: list[ConvSpec | PoolSpec | DenseSpec], size: int, key: str = "m
                     else "a conv keeps 2 accumulator bytes per channel"
                 )
                 problems.append(
-                    f"{where}.conv = {spec.conv}: {what} in {ZERO_PAGE_ACCUMULATOR_BYTES} bytes of zero page: "
-                    f"at most {limit} channels"
+                    f"{where}.conv = {spec.conv}: {what} in the {CONV_ACCUMULATOR_BYTES} bytes of zero page "
+                    f"that the UI and the engine's pointers leave: at most {limit} channels"
                 )
             if spec.padding == "valid":
                 if shape[0] < spec.kernel or shape[1] < spec.kernel:

@@ -96,6 +96,7 @@ cv_max0:  .res NN_POOL_COUT_MAX ; signed running maxima of a pooled cell, byte p
 cv_max1:  .res NN_POOL_COUT_MAX
 .endif
 .include "conv_vars.inc"
+.assert cv_work_end - cv_g = NN_CONV_WORK_BYTES, error, "conv_vars.inc changed size: update CONV_WORK_BYTES in common/architecture.py (the zero-page budget of a CNN)"
 cv_t = nn_t             ; requantize temporary (nn_t is free between layers)
 .endif
 

@@ -24,6 +24,7 @@ import sys
 from pathlib import Path
 from string import Template
 
+from common.architecture import CONV_WORK_BYTES
 from common.fsutil import write_bytes, write_text
 from common.layout import NETWORK_INC, NETWORK_S, rom_weights_name
 from intnet import golden
@@ -98,9 +99,14 @@ def generate(
     out_dir = Path(out_dir)
     manifest = json.loads(manifest_path.read_text())
     convs, head = conv_plans(manifest, manifest_path.parent)
-    pooled_cout = max((c.cout for c in convs if c.pool), default=0)  # cv_max planes share the budget
+    pooled_cout = max((c.cout for c in convs if c.pool), default=0)  # cv_max planes share the budget,
+    conv_work = CONV_WORK_BYTES if convs else 0  # and so do conv.inc's work variables
     plans, tile_max = layer_plans(
-        head, manifest_path.parent, zp_budget - 2 * pooled_cout, len(convs), max((c.cout for c in convs), default=0)
+        head,
+        manifest_path.parent,
+        zp_budget - conv_work - 2 * pooled_cout,
+        len(convs),
+        max((c.cout for c in convs), default=0),
     )
 
     reserved = ui_prg(manifest)  # the drawing UI's code and data
@@ -210,6 +216,7 @@ def generate(
         "conv_count": len(convs),
         "conv_cout_max": max((c.cout for c in convs), default=0),
         "pool_cout_max": pooled_cout,
+        "conv_work_bytes": CONV_WORK_BYTES,
         "patch_bytes": ram.patch,
         "patch_segment": ram.patch_segment,
         "conv_procs": "\n".join(conv_procs),

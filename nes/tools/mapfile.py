@@ -17,12 +17,14 @@ AREA_SIZES = {area: ldcfg.memory()[area].size for area in REPORTED_AREAS}  # nro
 SEGMENT_AREA = {name: segment.load for name, segment in ldcfg.segments().items()}
 PRG_START = ldcfg.memory()["PRG"].start
 SHRINK_HINT = (
-    "shrink the model: model.hidden (fewer or smaller hidden layers), preprocess.size "
+    "shrink the model: model.hidden or model.layers (fewer or smaller layers, fewer channels), preprocess.size "
     "(7 or 14 instead of 28: fewer inputs), or quantize.* (e.g. quantize.weight_bits)"
 )
 RAM_HINT = (
     "RAM: every hidden unit takes one byte (nn_act0 holds hidden layers 0, 2.., nn_act1 layers 1, 3..; "
-    f"STACKRAM is the low stack page, RAM {ldcfg.memory()['RAM'].span()}): use fewer hidden units (model.hidden)"
+    f"STACKRAM is the low stack page, RAM {ldcfg.memory()['RAM'].span()}): use fewer hidden units (model.hidden); "
+    "a CNN's maps take channels x positions bytes, and its widest conv 2 zero-page bytes a channel (4 when pooled): "
+    "use fewer channels (model.layers)"
 )
 
 

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from common import ldcfg
+from common.architecture import ZERO_PAGE_ACCUMULATOR_BYTES
 from intnet import golden
 
-ZP_ACC_BUDGET = 192  # zero-page bytes for the accumulator planes (the rest: pointers, system)
+ZP_ACC_BUDGET = ZERO_PAGE_ACCUMULATOR_BYTES  # zero-page bytes for the accumulator planes (the rest: pointers, system)
 CHUNK = 256  # inputs per X-indexed chunk
 PRG_SIZE = ldcfg.memory()["PRG"].size  # nrom256.cfg
 PRODUCT_INPUT_MAX = 64  # first-layer product tables only for inputs up to this (2 pages per value)

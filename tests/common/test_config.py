@@ -170,13 +170,13 @@ def layers(*entries: str) -> str:
         (
             layers("{conv: 8, padding: valid, bias: false}", "{pool: 2}", "{conv: 64, padding: valid, bias: false}",
                    "{pool: 2}"),
-            "model.layers[2].conv = 64: a pooled conv keeps 2 accumulator and 2 maximum bytes per channel in 192 "
-            "bytes of zero page: at most 48 channels",
+            "model.layers[2].conv = 64: a pooled conv keeps 2 accumulator and 2 maximum bytes per channel in the "
+            "166 bytes of zero page that the UI and the engine's pointers leave: at most 41 channels",
         ),
         (
             layers("{conv: 100, padding: valid, bias: false}"),
-            "model.layers[0].conv = 100: a conv keeps 2 accumulator bytes per channel in 192 bytes of zero page: "
-            "at most 96 channels",
+            "model.layers[0].conv = 100: a conv keeps 2 accumulator bytes per channel in the 166 bytes of zero "
+            "page that the UI and the engine's pointers leave: at most 83 channels",
         ),
         (
             layers("{conv: 8, padding: valid, bias: false}", "{pool: 2}", "{conv: 8, padding: valid, bias: false}",

@@ -92,6 +92,25 @@ def test_candidate_5_fits_beside_the_canvas(c5: CnnRom) -> None:
     rom.check(structured_inputs(12, 196, 8, seed=8))
 
 
+def test_the_widest_pooled_conv_the_config_allows_links(tmp_path: Path) -> None:
+    """common.architecture's channel limit is the zero page the link really leaves: a pooled conv
+    of POOLED_CONV_CHANNELS links beside the canvas UI (and runs bit-exact), one more is refused
+    by the config, with the number."""
+    from common.architecture import POOLED_CONV_CHANNELS, PoolSpec, place
+    from common.architecture import ConvSpec as Conv
+
+    widest = POOLED_CONV_CHANNELS
+    rom = CnnRom(tmp_path / "widest", [ConvSpec(4, 2), ConvSpec(widest, 5)], [LayerSpec(0, 32, 16, 5),
+                 LayerSpec(32, 10, 16, None)], 9)  # fmt: skip
+    zp = json.loads((tmp_path / "widest" / "nes" / "rom_budget.json").read_text())["zp"]
+    assert 0 <= zp["free"] < 16  # linked, and the limit leaves little of the zero page unused
+    rom.check(structured_inputs(4, 196, 8, seed=9))
+    too_wide = Conv(conv=widest + 1, padding="valid", bias=False)
+    specs = [Conv(conv=4, padding="valid", bias=False), PoolSpec(pool=2), too_wide, PoolSpec(pool=2)]
+    problems = place(specs, 14).problems
+    assert len(problems) == 1 and f"at most {widest} channels" in problems[0]
+
+
 def test_unsupported_convs_say_why(tmp_path: Path) -> None:
     export = write_cnn(tmp_path / "export", [ConvSpec(4, 4)], [LayerSpec(0, 10, 16, None)], 1)
     manifest = json.loads((export / "manifest.json").read_text())
