@@ -2,7 +2,7 @@
 
 `layers` lists every layer in order, each with its `type`:
 
-- `conv2d`: `kernel` [kh, kw], `stride` 1, `padding` same|valid, `input_shape` and
+- `conv2d`: `kernel` [kh, kw], `stride` 1 or 2, `padding` same|valid, `input_shape` and
   `output_shape` [H, W, C], `use_bias` (false: trained without bias; the bias table then holds
   only the rounding constant), and the weighted layer's fields below, with `inputs` the patch
   length kh*kw*cin and `outputs` cout: the weights file is `golden.pack_weights` of
@@ -67,7 +67,8 @@ def build(cfg: Config, net: QuantizedNet, input_info: dict[str, Any]) -> dict[st
         if isinstance(int_layer, layers.ConvLayer):
             layout = CONV_LAYOUT if int_layer.weight_bits == 4 else CONV_LAYOUT_8
             entry |= {
-                "type": "conv2d", "kernel": list(int_layer.kernel), "stride": 1, "padding": int_layer.padding,
+                "type": "conv2d", "kernel": list(int_layer.kernel), "stride": int_layer.stride,
+                "padding": int_layer.padding,
                 **shapes, "use_bias": bool(getattr(placed.spec, "bias", True)),
             }
             shift: int | None = int_layer.shift

@@ -11,15 +11,18 @@ as the dense layers of `golden.py`:
   three runs of 3*C consecutive bytes, one per kernel row. It is also Keras's own order, so
   `flatten` hands a following dense layer its inputs in the order Keras trained it with.
 - A convolution is a dense layer over the patch ("im2col"): output (y, x, o) is
-  `b[o] + sum over (dy, dx, c) of in[y+dy-pt, x+dx-pl, c] * w[dy, dx, c, o]`, i.e. the
+  `b[o] + sum over (dy, dx, c) of in[s*y+dy-pt, s*x+dx-pl, c] * w[dy, dx, c, o]` (stride s,
+  1 or 2: a strided conv is the stride-1 one at every s-th row and column), i.e. the
   patch flattened in (dy, dx, c) order times `weights.reshape(kh*kw*cin, cout)`
   (`patch_matrix`). The accumulation, wrap-around, requantization and clamp are golden's own
   functions applied to that matrix (`as_dense`), so a convolution rounds exactly like a dense
   layer: `clamp(wrap(acc) >> shift, 0, activation_max)`, the rounding constant 2^(shift-1)
   folded into the stored bias. This is also the 6502 plan (docs/cnn-plan.md): for each output
   position the patch is gathered into a small buffer and the dense kernel runs over it.
-- `same` padding adds zeros as Keras/TensorFlow do at stride 1: `(k-1)//2` rows before and the
-  rest after (1 and 1 for a 3x3 kernel); `valid` adds none.
+- Output sides as Keras's: 'valid' `(n-k)//s + 1`, 'same' `ceil(n/s)`. `same` padding adds
+  zeros as Keras/TensorFlow do: `total = max((out-1)*s + k - n, 0)` along an axis, `total//2`
+  before and the rest after (1 and 1 for a 3x3 kernel at stride 1; at stride 2 an even side
+  gets 0 before and 1 after); `valid` adds none.
 - 2x2 max pooling (stride 2) needs even heights and widths. It may be fused into the
   convolution (`conv2d_pooled`): pooling the wrapped accumulators and requantizing the four-way
   maximum gives the same bytes as requantizing every position and then pooling, because
@@ -46,6 +49,7 @@ from intnet.quantize import choose_width, weight_range
 
 Padding = Literal["same", "valid"]
 PADDINGS: tuple[Padding, ...] = ("same", "valid")
+STRIDES = (1, 2)
 
 
 class LayerShapeError(ValueError):
@@ -54,8 +58,8 @@ class LayerShapeError(ValueError):
 
 @dataclass(frozen=True)
 class ConvLayer:
-    """A 2-D convolution, stride 1, with ReLU, requantization and clamp (always a hidden layer:
-    the scores come from a dense layer)."""
+    """A 2-D convolution, stride 1 or 2, with ReLU, requantization and clamp (always a hidden
+    layer: the scores come from a dense layer)."""
 
     weights: np.ndarray  # (kh, kw, cin, cout) int8: Keras's kernel layout
     bias: np.ndarray  # (cout,) int64, rounding constant included
@@ -64,6 +68,7 @@ class ConvLayer:
     activation_max: int  # clamp of the output, <= 255
     weight_bits: int = 8  # 8: int8 weights; 4: -8..7, stored two to a byte
     padding: Padding = "same"
+    stride: int = 1  # 1, or 2: every second row and column
 
     def __post_init__(self) -> None:
         if self.weights.ndim != 4:
@@ -72,6 +77,8 @@ class ConvLayer:
             raise LayerShapeError(f"conv bias has shape {self.bias.shape}, expected ({self.weights.shape[3]},)")
         if self.padding not in PADDINGS:
             raise LayerShapeError(f"padding {self.padding!r}: only 'same' and 'valid'")
+        if self.stride not in STRIDES:
+            raise LayerShapeError(f"stride {self.stride}: only 1 and 2")
         if self.shift is None or self.shift < 0:
             raise LayerShapeError(f"a convolution needs a right shift >= 0, got {self.shift}")
         if not 0 <= self.activation_max <= 255:
@@ -92,22 +99,25 @@ class ConvLayer:
     def output_shape(self, height: int, width: int) -> tuple[int, int, int]:
         """(H', W', cout) for an input of height x width; raises if the kernel does not fit."""
         kh, kw = self.kernel
+        s = self.stride
         if self.padding == "same":
-            return height, width, self.channels[1]
+            return -(-height // s), -(-width // s), self.channels[1]
         if height < kh or width < kw:
             raise LayerShapeError(
                 f"a {kh}x{kw} 'valid' convolution does not fit a {height}x{width} input: use padding 'same' "
                 "or a larger input"
             )
-        return height - kh + 1, width - kw + 1, self.channels[1]
+        return (height - kh) // s + 1, (width - kw) // s + 1, self.channels[1]
 
 
-def pads(kernel: int, padding: Padding) -> tuple[int, int]:
-    """Zeros added before and after along one axis (stride 1), as Keras's `same` does."""
+def pads(kernel: int, padding: Padding, side: int, stride: int = 1) -> tuple[int, int]:
+    """Zeros added before and after along one axis of `side` values, as Keras's (TensorFlow's)
+    `same` does: enough for ceil(side / stride) outputs, the odd one after."""
     if padding == "valid":
         return 0, 0
-    before = (kernel - 1) // 2
-    return before, kernel - 1 - before
+    out = -(-side // stride)
+    total = max((out - 1) * stride + kernel - side, 0)
+    return total // 2, total - total // 2
 
 
 def patch_matrix(layer: ConvLayer) -> np.ndarray:
@@ -144,8 +154,15 @@ def patches(layer: ConvLayer, inputs: np.ndarray) -> np.ndarray:
         raise LayerShapeError(f"the convolution takes {layer.channels[0]} input channels, the input has {cin}")
     out_h, out_w, _ = layer.output_shape(height, width)
     kh, kw = layer.kernel
-    padded = np.pad(inputs, ((0, 0), pads(kh, layer.padding), pads(kw, layer.padding), (0, 0)))
-    taps = [padded[:, dy : dy + out_h, dx : dx + out_w, :] for dy in range(kh) for dx in range(kw)]
+    s = layer.stride
+    rows, cols = pads(kh, layer.padding, height, s), pads(kw, layer.padding, width, s)
+    padded = np.pad(inputs, ((0, 0), rows, cols, (0, 0)))
+    # tap (dy, dx) of output (y, x) is padded[s*y + dy, s*x + dx]
+    taps = [
+        padded[:, dy : dy + s * (out_h - 1) + 1 : s, dx : dx + s * (out_w - 1) + 1 : s, :]
+        for dy in range(kh)
+        for dx in range(kw)
+    ]
     return np.concatenate(taps, axis=3)
 
 
@@ -372,6 +389,7 @@ def load(export_dir: Path) -> Network:
                     activation_max=entry["activation_max"],
                     weight_bits=entry["weight_bits"],
                     padding=entry["padding"],
+                    stride=entry.get("stride", 1),  # manifests written before strides: 1
                 )
             )
         elif kind == "dense":

@@ -75,9 +75,9 @@ def _slices(n: int) -> list[slice]:
 
 
 def _make(kind: str, weights: np.ndarray, bias: np.ndarray, bits: int, shift: int | None, amax: int, wbits: int,
-          padding: str) -> layers.ConvLayer | golden.IntLayer:
+          padding: str, stride: int) -> layers.ConvLayer | golden.IntLayer:
     if kind == "conv":
-        return layers.ConvLayer(weights, bias, bits, shift or 0, amax, wbits, padding)  # type: ignore[arg-type]
+        return layers.ConvLayer(weights, bias, bits, shift or 0, amax, wbits, padding, stride)  # type: ignore[arg-type]
     return golden.IntLayer(weights, bias, bits, shift, amax, wbits)
 
 
@@ -91,6 +91,7 @@ class _State:
 def _quantize_layer(
     placed_kind: str,
     padding: str,
+    stride: int,
     pooled: bool,
     index: int,
     float_layer: FloatLayer,
@@ -110,7 +111,7 @@ def _quantize_layer(
     if not is_output and choice.shift is not None:
         shift = choice.shift
     elif not is_output:
-        probe = _make(placed_kind, weights, bias, 64, 0, activation_max, weight_bits, padding)
+        probe = _make(placed_kind, weights, bias, 64, 0, activation_max, weight_bits, padding, stride)
         counts = np.zeros(1, dtype=np.int64)
         for part in _slices(n_train):
             sums = np.maximum(_raw(probe, state.values[part], pooled), 0).ravel()
@@ -124,13 +125,13 @@ def _quantize_layer(
                     + choice.shift_adjust)
     if shift:
         bias = bias + (1 << (shift - 1))
-    exact_layer = _make(placed_kind, weights, bias, 64, shift, activation_max, weight_bits, padding)
+    exact_layer = _make(placed_kind, weights, bias, 64, shift, activation_max, weight_bits, padding, stride)
     parts = _slices(len(state.values))
     ranges = [layers.accumulator_range(exact_layer, state.values[part], state.peak) for part in parts]
     low = min(r.low for r in ranges)
     high = max(r.high for r in ranges)
     width = choose_width(index, low, high, cfg.accumulator_bits)
-    layer = _make(placed_kind, weights, bias, width, shift, activation_max, weight_bits, padding)
+    layer = _make(placed_kind, weights, bias, width, shift, activation_max, weight_bits, padding, stride)
     output_scale = None if shift is None else acc_scale * 2.0**shift
     report = LayerReport(choice.exponent, state.scale, acc_scale, output_scale, low, high, ranges[0].bound)
     if is_output:
@@ -188,9 +189,10 @@ def _quantize_from(
             break
         pooled = item.kind == "conv" and position + 1 < len(placed) and placed[position + 1].kind == "pool"
         padding = getattr(item.spec, "padding", "valid")
+        stride = getattr(item.spec, "stride", 1)
         layer, report, state = _quantize_layer(
-            item.kind, padding, pooled, weighted, float_layers[weighted], choices[weighted], bits[weighted], state,
-            n_train, cfg,
+            item.kind, padding, stride, pooled, weighted, float_layers[weighted], choices[weighted], bits[weighted],
+            state, n_train, cfg,
         )
         out.append(layer)
         reports.append(report)

@@ -3,15 +3,16 @@ cannot run: each fails at once with one message instead of generating, assemblin
 emulating anything.
 
 The engine (nes/src/inference.s, conv.inc; issue 15 step 6) runs dense layers, and 3x3
-'valid' convolutions with 4-bit weights on inputs up to 17 (4-bit activations), each 2x2
-max pool fused into the conv before it. What the config cannot tell (16-bit accumulators,
-the RAM) gen_network and the budget check at build time, in one line each."""
+'valid' convolutions with 4-bit weights on inputs up to 17 (4-bit activations), stride 1 or 2,
+each 2x2 max pool fused into the stride-1 conv before it. What the config cannot tell (16-bit
+accumulators, the RAM) gen_network and the budget check at build time, in one line each."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+from common.architecture import PoolSpec
 from common.config import Config
 from common.errors import BuildError
 from pipeline.steps import call, task
@@ -32,6 +33,7 @@ def unsupported(cfg: Config) -> str | None:
         return None
     weighted = cfg.plan.weighted
     bits = cfg.quantize.bits_per_layer(len(weighted))
+    specs = cfg.model.layer_specs
     problems = []
     for number, (layer, width) in enumerate(zip(weighted, bits, strict=True)):
         if layer.kind != "conv":
@@ -41,6 +43,11 @@ def unsupported(cfg: Config) -> str | None:
             problems.append(f"{where}: kernel {layer.spec.kernel} (the console runs 3x3 convolutions)")
         if layer.spec.padding != "valid":
             problems.append(f"{where}: padding {layer.spec.padding!r} (the console runs 'valid' convolutions so far)")
+        if layer.spec.stride != 1 and isinstance(next(iter(specs[layer.index + 1 :]), None), PoolSpec):
+            problems.append(
+                f"{where}: stride {layer.spec.stride} before a pool (the console runs strided convolutions unpooled: "
+                "drop the pool, or use stride 1)"
+            )
         if width != 4:
             problems.append(f"quantize.weight_bits[{number}] = {width} (the console's convolutions take 4-bit weights)")
     if cfg.quantize.activation_bits > CONV_ACTIVATION_BITS:

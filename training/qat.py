@@ -101,12 +101,14 @@ def fake_quant_classes(keras: Any) -> tuple[type, type]:
 
     class FakeQuantConv2D(FakeQuantBase):
         def __init__(
-            self, filters: int, kernel_size: int, padding: str, use_bias: bool, *quant: Any, **kwargs: Any
+            self, filters: int, kernel_size: int, padding: str, use_bias: bool, *quant: Any, strides: int = 1,
+            **kwargs: Any,
         ) -> None:
             super().__init__(*quant, **kwargs)
             self.filters = filters
             self.kernel_size = kernel_size
             self.padding = padding
+            self.strides = strides  # Keras's Conv2D strides: TensorFlow's 'same' zeros, as intnet.layers.pads
             self.use_bias = use_bias
 
         def build(self, input_shape: Any) -> None:
@@ -116,7 +118,7 @@ def fake_quant_classes(keras: Any) -> tuple[type, type]:
                 self.bias = self.add_weight(name="bias", shape=(self.filters,), initializer="zeros")
 
         def call(self, x: Any) -> Any:
-            y = ops.conv(x, self.quantized_kernel(), strides=1, padding=self.padding)
+            y = ops.conv(x, self.quantized_kernel(), strides=self.strides, padding=self.padding)
             if self.use_bias:
                 y = y + self.quantized_bias()
             return self.requantize(y)
@@ -179,7 +181,8 @@ def build_qat_model(cfg: Config, keras: Any, steps: list[dict[str, Any]]) -> Any
         if isinstance(spec, ConvSpec):
             x = conv_class(
                 spec.conv, spec.kernel, spec.padding, spec.bias, *quant, step["activation_step"],
-                step["activation_max"], name=names[weighted], activity_regularizer=activity_penalty(spec, keras),
+                step["activation_max"], strides=spec.stride, name=names[weighted],
+                activity_regularizer=activity_penalty(spec, keras),
             )(x)
         elif isinstance(spec, PoolSpec):
             x = keras.layers.MaxPooling2D(spec.pool, name=f"pool_{position}")(x)

@@ -26,9 +26,9 @@ from training import fitting
 
 def build_model(cfg: Config, keras: Any) -> Any:
     """The float model: dense layers on the flat input, or for `model.layers` with convolutions
-    the input reshaped to its map, 3x3 convolutions with ReLU (no bias when `bias: false`), 2x2
-    max pools and a flatten (channels-last) before the dense layers. Weighted layers are named
-    by their position among the weighted layers (`h5weights.layer_names`)."""
+    the input reshaped to its map, 3x3 convolutions (stride 1 or 2) with ReLU (no bias when
+    `bias: false`), 2x2 max pools and a flatten (channels-last) before the dense layers. Weighted
+    layers are named by their position among the weighted layers (`h5weights.layer_names`)."""
     inputs = keras.Input(shape=(cfg.input_count,), name="pixels")
     x = inputs
     if cfg.model.convolutional:
@@ -41,8 +41,9 @@ def build_model(cfg: Config, keras: Any) -> Any:
         spec = placed.spec
         if isinstance(spec, ConvSpec):
             x = keras.layers.Conv2D(
-                spec.conv, spec.kernel, padding=spec.padding, use_bias=spec.bias, activation=cfg.model.activation,
-                activity_regularizer=activity_penalty(spec, keras), name=names[weighted],
+                spec.conv, spec.kernel, strides=spec.stride, padding=spec.padding, use_bias=spec.bias,
+                activation=cfg.model.activation, activity_regularizer=activity_penalty(spec, keras),
+                name=names[weighted],
             )(x)
         elif isinstance(spec, PoolSpec):
             x = keras.layers.MaxPooling2D(spec.pool, name=f"pool_{position}")(x)

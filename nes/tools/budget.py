@@ -147,12 +147,19 @@ class BufferPlan:
     patch: int
 
 
-def in_place(height: int, width: int, cin: int, cout: int, pool: bool) -> bool:
+def in_place(height: int, width: int, cin: int, cout: int, pool: bool, stride: int = 1) -> bool:
     """True when a 3x3 'valid' conv (conv.inc's order: positions, or pooled cells, row by row,
     each stored after its whole patch or cell was gathered) can write its output over its
-    source map: every output written ends before any byte a later position still reads."""
-    step = 2 if pool else 1
-    rows, cols = (height - 2) // step, (width - 2) // step
+    source map: every output written ends before any byte a later position still reads.
+
+    Output k (a position, or a pooled cell) takes bytes k*cout .. (k+1)*cout - 1. Output (y, x)
+    reads source rows from step*y and columns from step*x on, step = stride (a position of a
+    strided conv) or 2 (a pooled cell: stride 1), so the first byte it reads is its top left
+    one, (step*y*width + step*x)*cin, and no later output reads below the smallest of those."""
+    per_output = 2 if pool else 1  # positions per output along each axis
+    step = stride * per_output
+    rows = ((height - 3) // stride + 1) // per_output
+    cols = ((width - 3) // stride + 1) // per_output
     starts = [(step * y * width + step * x) * cin for y in range(rows) for x in range(cols)]
     # the first byte each cell reads is the smallest of its reads (rows and columns increase)
     first_later = [min(starts[k:]) for k in range(1, len(starts))]
@@ -162,7 +169,7 @@ def in_place(height: int, width: int, cin: int, cout: int, pool: bool) -> bool:
 def buffer_plan(manifest: dict) -> BufferPlan:
     """The routes and buffer sizes of the weighted layers (see BufferPlan)."""
     layers = manifest.get("layers", [])
-    outputs: list[tuple[int, tuple[int, int, int, int, bool] | None]] = []  # bytes, conv geometry
+    outputs: list[tuple[int, tuple[int, int, int, int, bool, int] | None]] = []  # bytes, conv geometry
     patch = 0
     if manifest.get("format", 1) == 1:
         outputs = [(int(layer["outputs"]), None) for layer in layers]
@@ -176,7 +183,7 @@ def buffer_plan(manifest: dict) -> BufferPlan:
                 count = 1
                 for v in layers[k + 1 if pooled else k]["output_shape"]:
                     count *= int(v)
-                outputs.append((count, (h, w, cin, int(entry["outputs"]), pooled)))
+                outputs.append((count, (h, w, cin, int(entry["outputs"]), pooled, int(entry.get("stride", 1)))))
             elif entry["type"] == "dense":
                 outputs.append((int(entry["outputs"]), None))
     routes = []

@@ -52,8 +52,8 @@ class ConvCase:
 
     def __post_init__(self) -> None:
         layer = self.layer
-        if layer.kernel != (3, 3) or layer.weight_bits != 4 or layer.accumulator_bits != 16:
-            raise BenchError("the kernel runs 3x3 convolutions, 4-bit weights, 16-bit accumulators")
+        if layer.kernel != (3, 3) or layer.weight_bits != 4 or layer.accumulator_bits != 16 or layer.stride != 1:
+            raise BenchError("the bench runs 3x3 stride-1 convolutions, 4-bit weights, 16-bit accumulators")
         if not 1 <= self.input_max <= 17:
             raise BenchError(f"input_max {self.input_max}: nibble products take inputs 1..17")
 

@@ -81,7 +81,8 @@ def layer_timing(rom: Path, samples: np.ndarray, network: layers.Network) -> dic
         if isinstance(layer, layers.ConvLayer):
             pooled = position + 1 < len(stack) and isinstance(stack[position + 1], layers.MaxPool)
             shape = layer.weights.shape
-            names.append(f"conv {shape[2]}->{shape[3]} {layer.padding}" + (" + pool" if pooled else ""))
+            stride = f" stride {layer.stride}" if layer.stride != 1 else ""
+            names.append(f"conv {shape[2]}->{shape[3]} {layer.padding}{stride}" + (" + pool" if pooled else ""))
         elif isinstance(layer, golden.IntLayer):
             names.append(f"dense {layer.weights.shape[0]}->{layer.weights.shape[1]}")
     cuts = Console(rom).layer_cycles(samples, len(names))

@@ -156,10 +156,12 @@ def generate(
         )
         conv_procs.append(
             f";; Layer {c.index}: 3x3 'valid' conv {c.cin} -> {c.cout} channels"
-            f"{', 2x2 max pool fused' if c.pool else ''}, {source} -> {dest}.\n"
+            f"{f', stride {c.stride}' if c.stride != 1 else ''}{', 2x2 max pool fused' if c.pool else ''}, "
+            f"{source} -> {dest}.\n"
             f".proc {name}_conv\n"
             f"  .assert {c.cout} <= ::NN_TILE_MAX, error, \"the conv's accumulators must fit the zero-page planes\"\n"
-            f"  nn_conv {c.height}, {c.width}, {c.cin}, {c.cout}, {int(c.pool)}, {c.shift}, {c.activation_max}, "
+            f"  nn_conv {c.height}, {c.width}, {c.cin}, {c.cout}, {int(c.pool)}, {c.stride}, {c.shift}, "
+            f"{c.activation_max}, "
             f"{name}_weights, {name}_bias, {name}_blank, {source}, {dest}, {255 // max(1, c.input_max)}\n"
             ".endproc"
         )

@@ -110,9 +110,10 @@ def layer_plans(
 
 @dataclass(frozen=True)
 class ConvPlan:
-    """A 3x3 'valid' convolution of a format-2 manifest for nes/src/conv.inc's nn_conv, with
-    the 2x2 max pool after it fused (`pool`). `index` is its table number (weighted layers
-    counted, as LayerPlan.index); `input_max` the largest value of its source map."""
+    """A 3x3 'valid' convolution of a format-2 manifest for nes/src/conv.inc's nn_conv, stride 1
+    or 2, with the 2x2 max pool after it fused (`pool`, stride 1 only). `index` is its table
+    number (weighted layers counted, as LayerPlan.index); `input_max` the largest value of its
+    source map."""
 
     index: int
     height: int  # source map
@@ -125,6 +126,7 @@ class ConvPlan:
     input_max: int
     weights_file: Path
     bias_file: Path
+    stride: int = 1
 
     @property
     def inputs(self) -> int:
@@ -133,7 +135,7 @@ class ConvPlan:
 
     @property
     def output_shape(self) -> tuple[int, int, int]:
-        h, w = self.height - 2, self.width - 2
+        h, w = (self.height - 3) // self.stride + 1, (self.width - 3) // self.stride + 1
         return (h // 2, w // 2, self.cout) if self.pool else (h, w, self.cout)
 
     @property
@@ -162,8 +164,12 @@ def conv_plans(manifest: dict, export_dir: Path) -> tuple[list[ConvPlan], dict]:
             if dense:
                 raise NetworkError(f"{where}: convolutions must come before the dense layers")
             problems = []
-            if list(entry["kernel"]) != [3, 3] or entry.get("stride", 1) != 1:
-                problems.append(f"kernel {entry['kernel']} stride {entry.get('stride', 1)} (3x3, stride 1 only)")
+            stride = entry.get("stride", 1)  # manifests written before strides: 1
+            pool = position + 1 < len(entries) and entries[position + 1]["type"] == "maxpool2d"
+            if list(entry["kernel"]) != [3, 3] or stride not in (1, 2):
+                problems.append(f"kernel {entry['kernel']} stride {stride} (3x3, stride 1 or 2 only)")
+            if stride != 1 and pool:
+                problems.append(f"stride {stride} with the pool after it (a strided conv runs unpooled: drop the pool)")
             if entry["padding"] != "valid":
                 problems.append(f"padding {entry['padding']!r} (only 'valid' so far: 'same' needs a zero border)")
             if entry["weight_bits"] != 4:
@@ -180,7 +186,6 @@ def conv_plans(manifest: dict, export_dir: Path) -> tuple[list[ConvPlan], dict]:
                 problems.append(f"{cin} -> {cout} channels on a {w}-wide map (9*Cin <= 255, W*Cin <= 256, Cout <= 128)")
             if problems:
                 raise NetworkError(f"{where}: the console's conv kernel cannot run " + "; ".join(problems))
-            pool = position + 1 < len(entries) and entries[position + 1]["type"] == "maxpool2d"
             plan = ConvPlan(
                 index=int(entry["index"]),
                 height=h,
@@ -193,6 +198,7 @@ def conv_plans(manifest: dict, export_dir: Path) -> tuple[list[ConvPlan], dict]:
                 input_max=value_max,
                 weights_file=export_dir / entry["weights"]["file"],
                 bias_file=export_dir / entry["bias"]["file"],
+                stride=int(stride),
             )
             out_shape = tuple(entries[position + 1 if pool else position]["output_shape"])
             if plan.output_shape != out_shape:

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
 
 from common import config as config_module
 from common.config import ConfigError
+from pipeline import console
 from tests.conftest import ROOT, run_doit, write_config
 
 
@@ -216,6 +218,16 @@ def layers(*entries: str) -> str:
             "model.layers[0].padding = 'full': Input should be 'same' or 'valid'",
         ),
         (
+            layers("{conv: 8, padding: valid, bias: false, stride: 3}"),
+            "model.layers[0].stride = 3: Input should be 1 or 2",
+        ),
+        (
+            layers("{conv: 8, padding: valid, bias: false}", "{conv: 8, padding: valid, bias: false, stride: 2}",
+                   "{pool: 2}"),
+            "model.layers[2]: pool 2 needs an even map, got 5x5 (layer 1, conv 'valid' stride 2, makes 12x12 -> "
+            "5x5): drop this pool, or change the layers before it so the map is even",
+        ),
+        (
             "model:\n  layers:\n    - {dense: 16}\n",
             "model: give model.hidden (dense layers) or model.layers, not both; a config based on config.yaml sets "
             "`hidden: null` to use layers",
@@ -262,6 +274,45 @@ def test_cnn_layers_and_shapes(tmp_path: Path) -> None:
     assert [layer.fan_in for layer in cfg.plan.weighted] == [9, 144, 128, 32]
     with pytest.raises(AttributeError, match="layer_codes"):
         _ = cfg.layer_sizes
+
+
+def test_strided_convs_and_their_shapes(tmp_path: Path) -> None:
+    """Stride 2 takes Keras's sides ('valid' (n - 3) // 2 + 1, 'same' ceil(n / 2)), names its
+    layer with s2 (stride 1 names as before) and is left out of the model's dump at stride 1,
+    so the tasks of configs written before strides stay up to date."""
+    cfg = config_module.load(ROOT / "training" / "presets" / "sweep" / "cnn-s16-s64.yaml")
+    assert cfg.layer_codes == ["14x14x1", "conv16vs2", "conv64vs2", "dense32", "10"]
+    shapes = [(layer.kind, layer.input_shape, layer.output_shape) for layer in cfg.plan.layers]
+    assert shapes == [
+        ("conv", (14, 14, 1), (6, 6, 16)),
+        ("conv", (6, 6, 16), (2, 2, 64)),
+        ("flatten", (2, 2, 64), (256,)),
+        ("dense", (256,), (32,)),
+        ("output", (32,), (10,)),
+    ]
+    macs = sum(layer.fan_in * layer.outputs * math.prod(layer.output_shape[:-1]) for layer in cfg.plan.weighted)
+    assert macs == 50560
+    assert console.unsupported(cfg) is None
+    assert [spec.get("stride") for spec in cfg.model.model_dump()["layers"]] == [2, 2, None]
+    same = load_with(tmp_path, layers("{conv: 8, padding: same, bias: false, stride: 2}",
+                                      "{conv: 8, padding: valid, bias: false, stride: 2}", "{dense: 16}"))
+    assert [layer.output_shape for layer in same.plan.layers[:2]] == [(7, 7, 8), (3, 3, 8)]
+    assert same.layer_codes[1:3] == ["conv8ss2", "conv8vs2"]
+    stride_1 = config_module.load(ROOT / "training" / "presets" / "cnn.yaml")
+    assert all("stride" not in spec for spec in stride_1.model.model_dump()["layers"])
+
+
+def test_the_console_runs_strided_convs_unpooled(tmp_path: Path) -> None:
+    cfg = load_with(
+        tmp_path,
+        layers("{conv: 8, padding: valid, bias: false, stride: 2}", "{pool: 2}", "{dense: 16}")
+        + "quantize:\n  activation_bits: 4\n",
+    )
+    assert [layer.output_shape for layer in cfg.plan.layers[:2]] == [(6, 6, 8), (3, 3, 8)]  # the golden model's
+    assert console.unsupported(cfg) == (
+        "model.layers[0]: stride 2 before a pool (the console runs strided convolutions unpooled: drop the pool, "
+        "or use stride 1)"
+    )
 
 
 def test_hidden_means_dense_layers(tmp_path: Path) -> None:

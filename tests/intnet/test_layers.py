@@ -3,6 +3,9 @@ golden's dense layers, and (slow) Keras's own convolution, padding and flatten."
 
 from __future__ import annotations
 
+import dataclasses
+import math
+
 import numpy as np
 import pytest
 
@@ -23,11 +26,12 @@ def random_conv(
     accumulator_bits: int = 16,
     activation_max: int = 15,
     bias_range: int = 200,
+    stride: int = 1,
 ) -> ConvLayer:
     low, high = (-8, 7) if weight_bits == 4 else (-127, 127)
     weights = rng.integers(low, high + 1, size=(*kernel, cin, cout)).astype(np.int8)
     bias = rng.integers(-bias_range, bias_range + 1, size=cout).astype(np.int64)
-    return ConvLayer(weights, bias, accumulator_bits, shift, activation_max, weight_bits, padding)
+    return ConvLayer(weights, bias, accumulator_bits, shift, activation_max, weight_bits, padding, stride)
 
 
 def random_map(rng: np.random.Generator, shape: tuple[int, ...], high: int, zeros: float = 0.5) -> np.ndarray:
@@ -39,11 +43,18 @@ def random_map(rng: np.random.Generator, shape: tuple[int, ...], high: int, zero
 
 def loop_conv_sums(layer: ConvLayer, x: np.ndarray) -> np.ndarray:
     """Exact sums by the definition, in Python integers: out[n,y,x,o] = b[o] + sum over the
-    kernel of in[y+dy-pt, x+dx-pl, c] * w[dy,dx,c,o], zero outside the input."""
+    kernel of in[s*y+dy-pt, s*x+dx-pl, c] * w[dy,dx,c,o], zero outside the input; output sides
+    and `same`'s zeros before (pt, pl) by TensorFlow's rule, written out apart from layers.py."""
     kh, kw = layer.kernel
-    (pt, pb), (pl, pr) = layers.pads(kh, layer.padding), layers.pads(kw, layer.padding)
+    s = layer.stride
     n, height, width, cin = x.shape
-    out_h, out_w = height + pt + pb - kh + 1, width + pl + pr - kw + 1
+    if layer.padding == "same":
+        out_h, out_w = math.ceil(height / s), math.ceil(width / s)
+        pt = max((out_h - 1) * s + kh - height, 0) // 2
+        pl = max((out_w - 1) * s + kw - width, 0) // 2
+    else:
+        out_h, out_w = (height - kh) // s + 1, (width - kw) // s + 1
+        pt = pl = 0
     cout = layer.channels[1]
     out = np.zeros((n, out_h, out_w, cout), dtype=np.int64)
     for i in range(n):
@@ -53,7 +64,7 @@ def loop_conv_sums(layer: ConvLayer, x: np.ndarray) -> np.ndarray:
                     total = int(layer.bias[o])
                     for dy in range(kh):
                         for dx in range(kw):
-                            sy, sx = y + dy - pt, xx + dx - pl
+                            sy, sx = s * y + dy - pt, s * xx + dx - pl
                             if 0 <= sy < height and 0 <= sx < width:
                                 for c in range(cin):
                                     total += int(x[i, sy, sx, c]) * int(layer.weights[dy, dx, c, o])
@@ -90,6 +101,48 @@ def test_conv_sums_match_loops(cin, cout, kernel, padding, bits, shape) -> None:
     np.testing.assert_array_equal(layers.conv2d_accumulators(layer, x), golden.wrap(expected, 16))
     assert layers.conv2d(layer, x).dtype == np.uint8
     np.testing.assert_array_equal(layers.conv2d(layer, x), reference_requantize(expected, 16, 3, 15))
+
+
+STRIDED_CASES = [
+    # cin, cout, kernel, padding, weight bits, shape (N, H, W): stride 2
+    (1, 4, (3, 3), "valid", 4, (3, 14, 14)),  # the console's first conv: 6x6, the last row and column unread
+    (3, 5, (3, 3), "valid", 4, (2, 7, 5)),  # odd sides: every row and column read
+    (2, 3, (3, 3), "valid", 8, (2, 12, 9)),
+    (1, 4, (3, 3), "same", 4, (3, 6, 6)),  # even side: 0 zeros before, 1 after
+    (3, 2, (3, 3), "same", 4, (2, 7, 5)),  # odd side: 1 and 1
+    (2, 3, (2, 2), "same", 8, (2, 5, 4)),  # even kernel, odd side: 0 and 1; even side: 0 and 0
+    (2, 2, (5, 5), "same", 4, (1, 6, 7)),
+]
+
+
+@pytest.mark.parametrize(("cin", "cout", "kernel", "padding", "bits", "shape"), STRIDED_CASES)
+def test_strided_conv_sums_match_loops(cin, cout, kernel, padding, bits, shape) -> None:
+    rng = np.random.default_rng(cin * 100 + cout * 10 + kernel[0] + shape[1])
+    layer = random_conv(rng, cin, cout, kernel, bits, padding, stride=2)
+    x = random_map(rng, (*shape, cin), 31)
+    expected = loop_conv_sums(layer, x)
+    _, height, width = shape
+    side = (lambda n, k: -(-n // 2)) if padding == "same" else (lambda n, k: (n - k) // 2 + 1)
+    assert expected.shape[1:] == (side(height, kernel[0]), side(width, kernel[1]), cout)
+    assert layer.output_shape(height, width) == expected.shape[1:]
+    np.testing.assert_array_equal(layers.conv2d_raw(layer, x), expected)
+    np.testing.assert_array_equal(layers.conv2d(layer, x), reference_requantize(expected, 16, 3, 15))
+
+
+def test_a_valid_strided_conv_is_every_second_stride_1_output() -> None:
+    rng = np.random.default_rng(14)
+    layer = random_conv(rng, 2, 3, padding="valid", stride=2)
+    x = random_map(rng, (2, 11, 8, 2), 15)
+    whole = layers.conv2d_raw(dataclasses.replace(layer, stride=1), x)
+    np.testing.assert_array_equal(layers.conv2d_raw(layer, x), whole[:, ::2, ::2])
+
+
+def test_same_padding_at_stride_2_is_tensorflows() -> None:
+    """TensorFlow pads `same` for ceil(n / s) outputs, the odd zero after: at stride 2 an even
+    side gets none before (unlike stride 1's one), an odd side one each way."""
+    assert layers.pads(3, "same", 6, 2) == (0, 1) and layers.pads(3, "same", 7, 2) == (1, 1)
+    assert layers.pads(3, "same", 6) == layers.pads(3, "same", 7) == (1, 1)
+    assert layers.pads(2, "same", 4, 2) == (0, 0) and layers.pads(3, "valid", 7, 2) == (0, 0)
 
 
 @pytest.mark.parametrize("shift", [0, 1, 4, 7, 9])
@@ -150,6 +203,8 @@ def test_layer_checks_its_own_fields() -> None:
         ConvLayer(w4, np.zeros(3, np.int64), 16, 2, 15, 4)
     with pytest.raises(LayerShapeError, match="padding 'full'"):
         ConvLayer(w4, np.zeros(2, np.int64), 16, 2, 15, 4, "full")  # type: ignore[arg-type]
+    with pytest.raises(LayerShapeError, match="stride 3: only 1 and 2"):
+        ConvLayer(w4, np.zeros(2, np.int64), 16, 2, 15, 4, "valid", 3)
     with pytest.raises(LayerShapeError, match="right shift"):
         ConvLayer(w4, np.zeros(2, np.int64), 16, None, 15, 4)  # type: ignore[arg-type]
     with pytest.raises(LayerShapeError, match=r"\(kh, kw, cin, cout\)"):
@@ -314,7 +369,7 @@ def test_run_rejects_what_does_not_chain() -> None:
 
 @pytest.mark.slow
 def test_keras_convolution_padding_and_flatten_agree() -> None:
-    """Keras's Conv2D ('same' and 'valid', stride 1) and Flatten, run in float on integer
+    """Keras's Conv2D ('same' and 'valid', stride 1 and 2) and Flatten, run in float on integer
     weights and inputs (exact in float32 at these sizes), give conv2d_raw's sums and flatten's
     order: the contract is the trained network's own arithmetic."""
     import os
@@ -323,11 +378,14 @@ def test_keras_convolution_padding_and_flatten_agree() -> None:
     import keras
 
     rng = np.random.default_rng(12)
-    for kernel, padding in (((3, 3), "same"), ((3, 3), "valid"), ((2, 2), "same")):
-        conv = random_conv(rng, 3, 4, kernel=kernel, padding=padding, weight_bits=8)
-        x = random_map(rng, (2, 5, 6, 3), 31)
+    for kernel, padding, stride in (
+        ((3, 3), "same", 1), ((3, 3), "valid", 1), ((2, 2), "same", 1), ((3, 3), "same", 2), ((3, 3), "valid", 2),
+        ((2, 2), "same", 2),
+    ):
+        conv = random_conv(rng, 3, 4, kernel=kernel, padding=padding, weight_bits=8, stride=stride)
+        x = random_map(rng, (2, 5, 6, 3), 31)  # an odd and an even side
         inputs = keras.Input((5, 6, 3))
-        conv_layer = keras.layers.Conv2D(4, kernel, padding=padding)
+        conv_layer = keras.layers.Conv2D(4, kernel, strides=stride, padding=padding)
         model = keras.Model(inputs, keras.layers.Flatten()(conv_layer(inputs)))
         conv_layer.set_weights([conv.weights.astype(np.float32), conv.bias.astype(np.float32)])
         got = np.asarray(model(x.astype(np.float32)))

@@ -26,6 +26,11 @@ SPECS = [
     PoolSpec(pool=2),
     DenseSpec(dense=12),
 ]
+STRIDED_SPECS = [  # 14x14 -> 6x6 ('valid', stride 2) -> 3x3 ('same', stride 2: TensorFlow's zeros) -> 12
+    ConvSpec(conv=4, padding="valid", bias=False, stride=2),
+    ConvSpec(conv=6, padding="same", bias=True, stride=2),
+    DenseSpec(dense=12),
+]
 
 
 def cnn_config(specs: list[ConvSpec | PoolSpec | DenseSpec], weight_bits: list[int] | int) -> Config:
@@ -64,9 +69,10 @@ def test_percentile_of_counts_is_numpys(percentile: float) -> None:
     assert netquant.shift_for(float(np.percentile(values, percentile)), 31) == choose_shift(values, percentile, 31)
 
 
-def test_plan_shapes_are_the_integer_layers_shapes() -> None:
+@pytest.mark.parametrize("specs", [SPECS, STRIDED_SPECS], ids=["pooled", "strided"])
+def test_plan_shapes_are_the_integer_layers_shapes(specs: list[ConvSpec | PoolSpec | DenseSpec]) -> None:
     rng = np.random.default_rng(5)
-    cfg = cnn_config(SPECS, 4)
+    cfg = cnn_config(specs, 4)
     net = netquant.quantize_net(cfg.plan, random_float_layers(rng, cfg), 8, qcfg(4), random_digits(rng, 200),
                                 random_digits(rng, 50))
     trace = layers.run(net.layers, random_digits(rng, 3))

@@ -153,6 +153,7 @@ class ConvSpec:
     channels: int
     shift: int
     pool: bool = True
+    stride: int = 1
 
 
 PREPROCESSING = {  # the default config's 14x14 inputs (3 levels, sums 0..8), so the canvas UI goes in
@@ -165,7 +166,7 @@ PREPROCESSING = {  # the default config's 14x14 inputs (3 levels, sums 0..8), so
 def write_cnn(out: Path, convs: list[ConvSpec], dense: list[LayerSpec], seed: int) -> Path:
     """A random format-2 network (export/manifest_v2.py's fields that the engine and
     intnet.layers.load read): 3x3 'valid' 4-bit convolutions on the 14x14x1 input, each pooled
-    or not, a flatten (HWC), then dense layers (`LayerSpec.inputs` is ignored for the first:
+    or not, stride 1 or 2, a flatten (HWC), then dense layers (`LayerSpec.inputs` is ignored for the first:
     the flattened map). 4-bit weights, 16-bit accumulators, activations 0..15."""
     rng = np.random.default_rng(seed)
     out.mkdir(parents=True, exist_ok=True)
@@ -188,10 +189,11 @@ def write_cnn(out: Path, convs: list[ConvSpec], dense: list[LayerSpec], seed: in
         h, w, cin = shape
         matrix = rng.integers(-8, 8, (9 * cin, spec.channels))
         bias = rng.integers(-3 << spec.shift, 2 << spec.shift, spec.channels)  # some blank outputs > 0
-        conv_shape = (h - 2, w - 2, spec.channels)
+        conv_shape = ((h - 3) // spec.stride + 1, (w - 3) // spec.stride + 1, spec.channels)
         entries.append(
             {
-                "position": len(entries), "type": "conv2d", "kernel": [3, 3], "stride": 1, "padding": "valid",
+                "position": len(entries), "type": "conv2d", "kernel": [3, 3], "stride": spec.stride,
+                "padding": "valid",
                 "input_shape": list(shape), "output_shape": list(conv_shape), "use_bias": True,
                 "inputs": 9 * cin, "outputs": spec.channels, "relu": True, "shift": spec.shift,
                 "activation_max": 15, **tables(matrix, bias, 16),

@@ -4,6 +4,7 @@ byte for byte on MNIST digits and on structured inputs (blank, full, single pixe
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
@@ -69,6 +70,37 @@ def test_tiny_cnn_matches_the_golden_model(tiny: CnnRom, mnist_dir: Path) -> Non
     assert max(frames) < 60
 
 
+@pytest.fixture(scope="module")
+def strided(tmp_path_factory: pytest.TempPathFactory) -> CnnRom:
+    """The cnn-s16-s64 sweep point's geometry with random weights: conv16 stride 2 (14x14 -> 6x6),
+    conv64 stride 2 (-> 2x2), both unpooled, dense 32, output 10."""
+    root = tmp_path_factory.mktemp("cnn") / "strided"
+    convs = [ConvSpec(16, 2, pool=False, stride=2), ConvSpec(64, 5, pool=False, stride=2)]
+    return CnnRom(root, convs, [LayerSpec(0, 32, 16, 5), LayerSpec(32, 10, 16, None)], 11)
+
+
+def test_stride_2_convs_match_the_golden_model(strided: CnnRom, mnist_dir: Path) -> None:
+    assert [layer.stride for layer in strided.network.layers[:2]] == [2, 2]
+    assert [entry["output_shape"] for entry in strided.manifest["layers"][:2]] == [[6, 6, 16], [2, 2, 64]]
+    # conv 2's first output (64 bytes) would overwrite what its second position reads (from byte 32)
+    assert budget.buffer_plan(strided.manifest).routes[:2] == (("nn_input", "nn_act0"), ("nn_act0", "nn_act1"))
+    inputs = np.concatenate([mnist_inputs(mnist_dir, 100), structured_inputs(100, 196, 8, seed=12)])
+    trace = layers.run(strided.network.layers, inputs.reshape(-1, 14, 14, 1))
+    assert len(set(trace.digits.tolist())) >= 3  # the scores are not one constant answer
+    strided.check(inputs)
+
+
+def test_stride_2_on_odd_maps_in_place(tmp_path: Path) -> None:
+    """Stride 2 on an even map whose last row and column no patch reads (12x12 -> 5x5), then on
+    an odd one that it reads whole (5x5 -> 2x2); both write over their source map."""
+    convs = [ConvSpec(3, 2, pool=False), ConvSpec(5, 3, pool=False, stride=2), ConvSpec(6, 4, pool=False, stride=2)]
+    rom = CnnRom(tmp_path / "odd", convs, [LayerSpec(0, 10, 16, None)], 13)
+    assert [entry["output_shape"] for entry in rom.manifest["layers"][:3]] == [[12, 12, 3], [5, 5, 5], [2, 2, 6]]
+    routes = budget.buffer_plan(rom.manifest).routes
+    assert routes[1] == routes[2] == ("nn_act0", "nn_act0")
+    rom.check(structured_inputs(60, 196, 8, seed=14))
+
+
 def test_unpooled_and_odd_channels(tmp_path: Path) -> None:
     """A conv without pool (12x12 map), odd channel counts, one conv then dense."""
     rom = CnnRom(tmp_path / "unpooled", [ConvSpec(3, 2, pool=False)], [LayerSpec(0, 10, 16, None)], 4)
@@ -118,6 +150,8 @@ def test_unsupported_convs_say_why(tmp_path: Path) -> None:
         ({"padding": "same"}, "padding 'same'"),
         ({"weight_bits": 8}, "8-bit weights"),
         ({"accumulator_bits": 24}, "24-bit accumulators"),
+        ({"stride": 2}, "stride 2 with the pool after it"),  # write_cnn's conv is pooled
+        ({"stride": 3}, r"stride 3 \(3x3, stride 1 or 2 only\)"),
     ):
         changed = {**manifest, "layers": [{**manifest["layers"][0], **change}, *manifest["layers"][1:]]}
         with pytest.raises(NetworkError, match=words):
@@ -127,17 +161,53 @@ def test_unsupported_convs_say_why(tmp_path: Path) -> None:
         conv_plans(wide, export)
 
 
-@pytest.mark.parametrize(
-    ("shape", "cout", "pool", "expected"),
-    [
-        ((6, 6, 16), 32, True, True),
-        ((6, 6, 4), 64, True, False),
-        ((14, 14, 1), 4, False, False),
-        ((8, 8, 8), 8, False, True),
-    ],
-)
-def test_in_place_rule(shape: tuple[int, int, int], cout: int, pool: bool, expected: bool) -> None:
-    assert budget.in_place(*shape, cout, pool) is expected
+IN_PLACE_CASES = [
+    # shape, cout, pool, stride, in place
+    ((6, 6, 16), 32, True, 1, True),
+    ((6, 6, 4), 64, True, 1, False),
+    ((14, 14, 1), 4, False, 1, False),
+    ((8, 8, 8), 8, False, 1, True),
+    ((6, 6, 16), 64, False, 2, False),  # cnn-s16-s64's conv 2: output 0 ends at 64, position 1 reads from 32
+    ((6, 6, 16), 32, False, 2, True),  # output 0 ends where position 1 starts reading (at stride 1: no)
+    ((6, 6, 16), 33, False, 2, False),
+    ((12, 12, 3), 5, False, 2, True),
+    ((5, 5, 5), 10, False, 2, True),
+    ((5, 5, 5), 11, False, 2, False),
+    ((14, 14, 1), 2, False, 2, True),
+]
+
+
+@pytest.mark.parametrize(("shape", "cout", "pool", "stride", "expected"), IN_PLACE_CASES)
+def test_in_place_rule(shape: tuple[int, int, int], cout: int, pool: bool, stride: int, expected: bool) -> None:
+    assert budget.in_place(*shape, cout, pool, stride) is expected
+    assert overwrites_nothing_unread(*shape, cout, pool, stride) is expected
+
+
+def overwrites_nothing_unread(height: int, width: int, cin: int, cout: int, pool: bool, stride: int) -> bool:
+    """conv.inc's order byte by byte: each position (or pooled cell of four), row by row, gathers
+    its whole patch, then its output's cout bytes are stored; no gather may read a byte already
+    stored."""
+    out_h, out_w = (height - 3) // stride + 1, (width - 3) // stride + 1
+    per = 2 if pool else 1
+    written = 0  # bytes 0..written-1 are outputs
+    for y in range(out_h // per):
+        for x in range(out_w // per):
+            for py in range(per):
+                for px in range(per):
+                    top, left = stride * (per * y + py), stride * (per * x + px)
+                    reads = [((top + dy) * width + left + dx) * cin + c
+                             for dy in range(3) for dx in range(3) for c in range(cin)]  # fmt: skip
+                    if min(reads) < written:
+                        return False
+            written += cout
+    return True
+
+
+@pytest.mark.parametrize(("pool", "stride"), [(False, 1), (True, 1), (False, 2)])  # strided: unpooled only
+def test_in_place_rule_is_conv_incs_order(pool: bool, stride: int) -> None:
+    for height, width, cin, cout in itertools.product((5, 6, 7, 8, 10), (5, 6, 7, 9), (1, 3, 16), (1, 4, 16, 33, 64)):
+        expected = overwrites_nothing_unread(height, width, cin, cout, pool, stride)
+        assert budget.in_place(height, width, cin, cout, pool, stride) is expected, (height, width, cin, cout)
 
 
 def test_layer_timing_cuts_the_run_before_each_layer(tiny: CnnRom, mnist_dir: Path) -> None:

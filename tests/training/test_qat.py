@@ -11,7 +11,7 @@ import pytest
 from intnet import golden, layers, netquant
 from intnet.h5weights import FloatLayer
 from intnet.quantize import Choice, quantize
-from tests.intnet.test_netquant import SPECS, cnn_config, qcfg, random_digits, random_float_layers
+from tests.intnet.test_netquant import SPECS, STRIDED_SPECS, cnn_config, qcfg, random_digits, random_float_layers
 
 
 @pytest.mark.parametrize(("weight_bits", "activation_bits"), [([8, 8, 8], 8), ([4, 8, 4], 5), ([4, 4, 4], 4)])
@@ -53,13 +53,15 @@ def test_fake_quant_forward_pass_is_the_integer_network(weight_bits: list[int], 
     assert (np.argmax(logits, axis=1) == trace.digits).mean() >= 0.99
 
 
-@pytest.mark.parametrize("weight_bits", [4, [8, 4, 8, 4]])
-def test_fake_quant_cnn_is_the_integer_network(weight_bits: list[int] | int) -> None:
+@pytest.mark.parametrize(
+    ("specs", "weight_bits"), [(SPECS, 4), (SPECS, [8, 4, 8, 4]), (STRIDED_SPECS, 4)], ids=["4", "8-4", "strided"]
+)
+def test_fake_quant_cnn_is_the_integer_network(specs: list, weight_bits: list[int] | int) -> None:
     keras = pytest.importorskip("keras")
     from training.qat import build_qat_model, steps_of
 
     rng = np.random.default_rng(11)
-    cfg = cnn_config(SPECS, weight_bits)
+    cfg = cnn_config(specs, weight_bits)
     float_layers = random_float_layers(rng, cfg)
     train, test = random_digits(rng, 1000), random_digits(rng, 500)
     net = netquant.quantize_net(cfg.plan, float_layers, 8, qcfg(weight_bits), train, test)
