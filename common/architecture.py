@@ -36,6 +36,15 @@ class _Layer(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
 
 
+def conv_output_side(side: int, kernel: int, stride: int, padding: str) -> int:
+    """Output rows (or columns) of a convolution for `side` input ones, Keras's rule: 'valid'
+    (side - kernel) // stride + 1 (the kernel must fit), 'same' ceil(side / stride). The one
+    definition that the config, the integer contract and the console's plan all use."""
+    if padding == "same":
+        return -(-side // stride)
+    return (side - kernel) // stride + 1
+
+
 class ConvSpec(_Layer):
     """A 3x3 convolution with ReLU, stride 1 or 2: `{conv: 16, kernel: 3, padding: valid, bias: false}`
     (`stride: 2` takes every second position, Keras's `strides=2`)."""
@@ -64,11 +73,7 @@ class ConvSpec(_Layer):
         return f"conv{self.conv}{self.padding[0]}" + (f"s{self.stride}" if self.stride != 1 else "")
 
     def output_side(self, side: int) -> int:
-        """Output rows (or columns) for `side` input ones, Keras's rule: 'valid' (side - k) // s + 1
-        (the kernel must fit), 'same' ceil(side / s)."""
-        if self.padding == "same":
-            return -(-side // self.stride)
-        return (side - self.kernel) // self.stride + 1
+        return conv_output_side(side, self.kernel, self.stride, self.padding)
 
 
 class PoolSpec(_Layer):

@@ -44,6 +44,7 @@ from typing import Any, Literal
 import numpy as np
 
 from common import layout
+from common.architecture import conv_output_side
 from intnet import golden
 from intnet.quantize import choose_width, weight_range
 
@@ -99,15 +100,16 @@ class ConvLayer:
     def output_shape(self, height: int, width: int) -> tuple[int, int, int]:
         """(H', W', cout) for an input of height x width; raises if the kernel does not fit."""
         kh, kw = self.kernel
-        s = self.stride
-        if self.padding == "same":
-            return -(-height // s), -(-width // s), self.channels[1]
-        if height < kh or width < kw:
+        if self.padding == "valid" and (height < kh or width < kw):
             raise LayerShapeError(
                 f"a {kh}x{kw} 'valid' convolution does not fit a {height}x{width} input: use padding 'same' "
                 "or a larger input"
             )
-        return (height - kh) // s + 1, (width - kw) // s + 1, self.channels[1]
+        return (
+            conv_output_side(height, kh, self.stride, self.padding),
+            conv_output_side(width, kw, self.stride, self.padding),
+            self.channels[1],
+        )
 
 
 def pads(kernel: int, padding: Padding, side: int, stride: int = 1) -> tuple[int, int]:

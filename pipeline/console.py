@@ -43,7 +43,8 @@ def unsupported(cfg: Config) -> str | None:
             problems.append(f"{where}: kernel {layer.spec.kernel} (the console runs 3x3 convolutions)")
         if layer.spec.padding != "valid":
             problems.append(f"{where}: padding {layer.spec.padding!r} (the console runs 'valid' convolutions so far)")
-        if layer.spec.stride != 1 and isinstance(next(iter(specs[layer.index + 1 :]), None), PoolSpec):
+        pooled = layer.index + 1 < len(specs) and isinstance(specs[layer.index + 1], PoolSpec)
+        if layer.spec.stride != 1 and pooled:
             problems.append(
                 f"{where}: stride {layer.spec.stride} before a pool (the console runs strided convolutions unpooled: "
                 "drop the pool, or use stride 1)"

@@ -17,6 +17,7 @@ import itertools
 from dataclasses import dataclass
 
 from common import ldcfg
+from common.architecture import conv_output_side
 from nes.tools import canvas
 from nes.tools.screen import CANVAS_SIDE
 
@@ -158,8 +159,8 @@ def in_place(height: int, width: int, cin: int, cout: int, pool: bool, stride: i
     one, (step*y*width + step*x)*cin, and no later output reads below the smallest of those."""
     per_output = 2 if pool else 1  # positions per output along each axis
     step = stride * per_output
-    rows = ((height - 3) // stride + 1) // per_output
-    cols = ((width - 3) // stride + 1) // per_output
+    rows = conv_output_side(height, 3, stride, "valid") // per_output
+    cols = conv_output_side(width, 3, stride, "valid") // per_output
     starts = [(step * y * width + step * x) * cin for y in range(rows) for x in range(cols)]
     # the first byte each cell reads is the smallest of its reads (rows and columns increase)
     first_later = [min(starts[k:]) for k in range(1, len(starts))]

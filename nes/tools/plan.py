@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from common import ldcfg
-from common.architecture import ZERO_PAGE_ACCUMULATOR_BYTES
+from common.architecture import ZERO_PAGE_ACCUMULATOR_BYTES, conv_output_side
 from intnet import golden
 
 ZP_ACC_BUDGET = ZERO_PAGE_ACCUMULATOR_BYTES  # zero-page bytes for the accumulator planes (the rest: pointers, system)
@@ -135,7 +135,7 @@ class ConvPlan:
 
     @property
     def output_shape(self) -> tuple[int, int, int]:
-        h, w = (self.height - 3) // self.stride + 1, (self.width - 3) // self.stride + 1
+        h, w = (conv_output_side(side, 3, self.stride, "valid") for side in (self.height, self.width))
         return (h // 2, w // 2, self.cout) if self.pool else (h, w, self.cout)
 
     @property
