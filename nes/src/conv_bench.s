@@ -65,7 +65,7 @@ cv_blank_out: .incbin "cv_blank.bin"    ; Cout bytes: requantize(bias)
 ;;
 ; The layer under test: cv_in -> cv_out (stride 1: conv_bench.ConvCase).
 .proc cv_layer
-  nn_conv ::CV_H, ::CV_W, ::CV_CIN, ::CV_COUT, ::CV_POOL, 1, ::CV_SHIFT, ::CV_AMAX, cv_weights, cv_bias, cv_blank_out, cv_in, cv_out, ::CV_SUMCHUNK
+  nn_conv ::CV_H, ::CV_W, ::CV_W, ::CV_CIN, ::CV_COUT, ::CV_POOL, 1, ::CV_SHIFT, ::CV_AMAX, cv_weights, cv_bias, cv_blank_out, cv_in, cv_out, ::CV_SUMCHUNK
 .endproc
 
 ;;

@@ -67,51 +67,66 @@ pp_shift: .res CANVAS_SIDE      ; deskew shift s(y) per source row (signed)
 pp_dy:    .res 1                ; centring translation (signed)
 pp_dx:    .res 1
 pp_slope: .res 2                ; A, signed 16-bit (for tests and curiosity)
-pp_mode:  .res 1                ; scan: 0 moments, $80 area sums
-pp_y:     .res 1
-pp_yf:    .res 1                ; destination row of the scanned row
-pp_negs:  .res 1                ; -s(y) of the scanned row
-pp_xf:    .res 1
-pp_v:     .res 1
-pp_base:  .res 1                ; nn_input index of the destination row's first block row
-pp_split: .res 1                ; ... and of the block row it also reaches (OUTSIDE: none)
-pp_r:     .res 1                ; row mass
-pp_rx:    .res 2                ; row sum of v*x
+; The temporaries below live only inside prep_run, and the network runs only after it
+; (ui_poll): the network's buffer budget.ram_layout names (ui.inc) may share their bytes, else
+; they get their own. Each is an offset into pp_temps (pp_tmp), PP_TEMP_BYTES in all.
+.if ::PP_TEMPS_SHARED
+pp_temps = PP_TEMPS_BUFFER
+.else
+pp_temps: .res PP_TEMP_BYTES
+.endif
+pp_at .set 0            ; bytes of pp_temps declared so far
+;; NAME = the next SIZE bytes of pp_temps.
+.macro pp_tmp NAME, SIZE
+  NAME = pp_temps + pp_at
+  pp_at .set pp_at + (SIZE)
+.endmacro
+pp_tmp pp_mode, 1               ; scan: 0 moments, $80 area sums
+pp_tmp pp_y, 1
+pp_tmp pp_yf, 1                 ; destination row of the scanned row
+pp_tmp pp_negs, 1               ; -s(y) of the scanned row
+pp_tmp pp_xf, 1
+pp_tmp pp_v, 1
+pp_tmp pp_base, 1               ; nn_input index of the destination row's first block row
+pp_tmp pp_split, 1              ; ... and of the block row it also reaches (OUTSIDE: none)
+pp_tmp pp_r, 1                  ; row mass
+pp_tmp pp_rx, 2                 ; row sum of v*x
 .if ::PP_NORMALIZE
 ; size normalisation, per axis: index 0 rows, 1 columns
-nm_lo:    .res 2        ; the ink's first row / column on the canvas (nm_lo $FF: blank canvas)
-nm_n:     .res 2        ; the ink's extent n: h rows, w columns
-nm_d:     .res 2        ; 2n', twice the normalised extent (the map's divisor)
-nm_start: .res 2        ; the normalised box's first row / column
-nm_end:   .res 2        ; ... and the one after it
-nm_q:     .res 2        ; the map being walked: canvas row / column ...
-nm_r:     .res 2        ; ... and remainder, 0 <= r < nm_d
-pp_xd:    .res 1        ; the normalised column of the cell being added
+pp_tmp nm_lo, 2                 ; the ink's first row / column on the canvas (nm_lo $FF: blank canvas)
+pp_tmp nm_n, 2                  ; the ink's extent n: h rows, w columns
+pp_tmp nm_d, 2                  ; 2n', twice the normalised extent (the map's divisor)
+pp_tmp nm_start, 2              ; the normalised box's first row / column
+pp_tmp nm_end, 2                ; ... and the one after it
+pp_tmp nm_q, 2                  ; the map being walked: canvas row / column ...
+pp_tmp nm_r, 2                  ; ... and remainder, 0 <= r < nm_d
+pp_tmp pp_xd, 1                 ; the normalised column of the cell being added
 .endif
 ; moments, 32-bit little-endian (24 bits are used at most)
-pp_m:     .res 4
-pp_sy:    .res 4
-pp_sx:    .res 4
-pp_syy:   .res 4
-pp_sxy:   .res 4
+pp_tmp pp_m, 4
+pp_tmp pp_sy, 4
+pp_tmp pp_sx, 4
+pp_tmp pp_syy, 4
+pp_tmp pp_sxy, 4
 ; mul_small: ms_p (24) = ms_a (16) * ms_b (8)
-ms_a:     .res 3
-ms_b:     .res 1
-ms_p:     .res 3
+pp_tmp ms_a, 3
+pp_tmp ms_b, 1
+pp_tmp ms_p, 3
 ; From here on nothing is used while a pass scans the canvas: pp_cells (and nm_map) share it.
-pp_scratch:
-pp_q:     .res 2                ; quotient being built
-pp_cnt:   .res 1
+pp_scratch_at = pp_at
+pp_scratch = pp_temps + pp_scratch_at
+pp_tmp pp_q, 2                  ; quotient being built
+pp_tmp pp_cnt, 1
 ; bmul: big_p (48) = mul_a (32) * mul_b (16)
-mul_a:    .res 4
-mul_b:    .res 2
-big_p:    .res BIG
-big_t:    .res BIG
-big_r:    .res BIG
-big_d:    .res BIG
-big_v:    .res BIG
-big_w:    .res BIG
-big_s:    .res BIG
+pp_tmp mul_a, 4
+pp_tmp mul_b, 2
+pp_tmp big_p, BIG
+pp_tmp big_t, BIG
+pp_tmp big_r, BIG
+pp_tmp big_d, BIG
+pp_tmp big_v, BIG
+pp_tmp big_w, BIG
+pp_tmp big_s, BIG
 ; The current row unpacked, one byte a cell (unpack_row), in the bytes from pp_scratch on.
 pp_cells = pp_scratch
 pp_c0 = pp_cells + CANVAS_SIDE  ; its first unpacked cell
@@ -120,8 +135,9 @@ pp_c1 = pp_c0 + 1               ; and the one after its last
 ; The column map nm_map[X]: the canvas column of normalised column X (the box's columns only),
 ; made by each scan after them, and a few bytes more.
 nm_map = pp_c1 + 1
-nm_tail:  .res nm_map + CANVAS_SIDE - *
+pp_tmp nm_tail, pp_scratch_at + 2 * CANVAS_SIDE + 2 - pp_at  ; nm_map's last byte is the last
 .endif
+.assert pp_at = PP_TEMP_BYTES, error, "prep.s's temporaries changed size: update PREP_TEMP_BSS or NORMALIZE_BSS in nes/tools/budget.py"
 .assert big_s + BIG - pp_scratch >= CANVAS_SIDE + 2, error, "pp_cells must fit in the scratch bytes"
 ; The area-sum pass no longer needs the moments (deskew and centring are done): its row sums by
 ; block column (one byte each) share their bytes.

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from common import ldcfg
 from common.architecture import conv_output_side
-from nes.tools import canvas
+from nes.tools import canvas, plan
 from nes.tools.screen import CANVAS_SIDE
 
 CANVAS_CELLS = CANVAS_SIDE * CANVAS_SIDE
@@ -31,10 +31,12 @@ STACK_RESERVE = 0x200 - STACK_AREA.start - STACK_RAM  # the rest of the stack pa
 # (deepest use measured: 24 bytes)
 # Fixed BSS bytes of the hand-written sources (the link-time .assert in ui.s proves the sum):
 SYSTEM_BSS = 96 + 6 + 27  # nmi.s vram_buf, main.s timing and heartbeat, ui.s tile rows and result
-CANVAS_BSS = canvas.BYTES + 121  # prep.s (only with the canvas): the packed canvas + preprocessing variables
-# (its row of unpacked cells shares the wide temporaries)
+CANVAS_BSS = canvas.BYTES + CANVAS_SIDE + 4  # prep.s (only with the canvas): the packed canvas, and what the
+# last preprocessing found (pp_shift, pp_dy, pp_dx, pp_slope: kept for debuggers, nes/README.md)
+PREP_TEMP_BSS = 89  # prep.s's temporaries (pp_temps, only inside prep_run): a network buffer may share them
+# (`ram_layout`); its row of unpacked cells shares the wide temporaries
 NORMALIZE_BSS = 22  # prep.s's size normalisation (only with the canvas and input.normalize): nm_*, pp_xd,
-# and the column map's bytes beyond the wide temporaries
+# and the column map's bytes beyond the wide temporaries; temporaries too
 UI_PRG = 4352  # ui.s + prep.s code and data (the packed canvas added ~180 bytes), reserved by gen_network
 NORMALIZE_PRG = 320  # prep.s's size normalisation (only with input.normalize; measured 313 bytes), reserved too
 
@@ -84,6 +86,9 @@ def support(manifest: dict) -> tuple[bool, str]:
     return True, ""
 
 
+BUFFERS = ("nn_act0", "nn_act1", "cv_patch")  # the network's work buffers, in RamLayout's order
+
+
 @dataclass(frozen=True)
 class RamLayout:
     """Where the RAM buffers go and how many bytes each RAM area holds (exact, in bytes).
@@ -91,7 +96,9 @@ class RamLayout:
     nn_act0 holds the outputs of hidden layers 0, 2, 4.., nn_act1 of layers 1, 3, 5.. (each
     layer reads the other one): each is sized to the largest layer it holds. They go to the low
     part of the stack page (STACKBSS, $0100-$01BF) when they fit there, else to BSS with
-    everything else; `segments` says which (inference.s places them by network.inc)."""
+    everything else; `segments` says which (inference.s places them by network.inc). With the
+    canvas, prep.s's `temps` bytes of temporaries may share one of the network's buffers
+    (`shared`, which then reserves max(its bytes, temps)): prep_run and nn_run never overlap."""
 
     act0: int
     act1: int
@@ -100,35 +107,49 @@ class RamLayout:
     stack: int  # bytes in STACKBSS ($0100-$01BF)
     patch: int = 0  # conv.inc's patch buffer: kh*kw*Cin of the widest conv (0: no conv)
     patch_segment: str = "BSS"  # where it goes: "STACKBSS" or "BSS"
+    temps: int = 0  # prep.s's temporaries (0: no canvas)
+    shared: str = ""  # the buffer of BUFFERS that holds them too ("": they have their own)
 
     @property
     def over(self) -> int:
         """Bytes that do not fit BSS (0 when everything fits)."""
         return max(0, self.bss - RAM_BSS)
 
+    def reserved(self, buffer: str) -> int:
+        """Bytes `buffer` (one of BUFFERS) reserves: its own, or the temporaries' if it holds them and they are more."""
+        own = dict(zip(BUFFERS, (self.act0, self.act1, self.patch), strict=True))[buffer]
+        return max(own, self.temps) if buffer == self.shared else own
+
 
 def ram_layout(manifest: dict, canvas: bool) -> RamLayout:
     """The RAM the ROM takes for this network, with (`canvas`) or without the drawing canvas.
 
-    BSS: SYSTEM_BSS, CANVAS_BSS (with the canvas; NORMALIZE_BSS more with its size
-    normalisation), nn_input (input.count), the activation buffers (`buffer_plan`) and the
-    conv patch that are not in the stack page, nn_scores (10 x the last layer's accumulator
-    bytes) and nn_digit. The stack page takes as many of those bytes as it can (ties: nn_act0
-    before nn_act1, the buffers before the patch)."""
+    BSS: SYSTEM_BSS, CANVAS_BSS and prep.s's temporaries (with the canvas; NORMALIZE_BSS more
+    with its size normalisation), nn_input (input.count), the activation buffers
+    (`buffer_plan`) and the conv patch that are not in the stack page, nn_scores (10 x the last
+    layer's accumulator bytes) and nn_digit. The layout with the fewest BSS bytes: which
+    buffers go to the stack page, and which one (if any) holds the temporaries too (ties: the
+    first found, buffers in the stack page before BSS, no sharing before sharing)."""
     layers = manifest.get("layers", [])
-    plan = buffer_plan(manifest)
-    act0, act1, patch = plan.act0, plan.act1, plan.patch
+    plan_ = buffer_plan(manifest)
+    sizes = (plan_.act0, plan_.act1, plan_.patch)
     score_bytes = layers[-1]["accumulator_bits"] // 8 if layers else 2
-    sizes = (act0, act1, patch)
-    in_stack, stack = (False, False, False), -1
-    for option in itertools.product((True, False), repeat=3):
-        held = sum(size for size, here in zip(sizes, option, strict=True) if here)
-        if held <= STACK_RAM and held > stack:
-            in_stack, stack = option, held
-    canvas_bss = CANVAS_BSS + NORMALIZE_BSS * (manifest["input"].get("normalize") is not None)
-    bss = SYSTEM_BSS + canvas_bss * canvas + manifest["input"]["count"] + sum(sizes) - stack + 10 * score_bytes + 1
+    temps = (PREP_TEMP_BSS + NORMALIZE_BSS * (manifest["input"].get("normalize") is not None)) * canvas
+    fixed = SYSTEM_BSS + CANVAS_BSS * canvas + manifest["input"]["count"] + 10 * score_bytes + 1
+    best: tuple[int, int, tuple[bool, ...], str] | None = None  # bss, stack, in_stack, shared
+    for in_stack in itertools.product((True, False), repeat=3):
+        for shared in ("", *(name for name, size in zip(BUFFERS, sizes, strict=True) if size)) if temps else ("",):
+            held = [max(size, temps) if name == shared else size for name, size in zip(BUFFERS, sizes, strict=True)]
+            stack = sum(size for size, here in zip(held, in_stack, strict=True) if here)
+            if stack > STACK_RAM:
+                continue
+            bss = fixed + sum(held) - stack + (temps if not shared else 0)
+            if best is None or bss < best[0]:
+                best = (bss, stack, in_stack, shared)
+    assert best is not None  # all buffers in BSS always fits the stack page
+    bss, stack, in_stack, shared = best
     segments = tuple("STACKBSS" if here else "BSS" for here in in_stack)
-    return RamLayout(act0, act1, segments[:2], bss, stack, patch, segments[2])
+    return RamLayout(plan_.act0, plan_.act1, segments[:2], bss, stack, plan_.patch, segments[2], temps, shared)
 
 
 @dataclass(frozen=True)
@@ -175,18 +196,22 @@ def buffer_plan(manifest: dict) -> BufferPlan:
     if manifest.get("format", 1) == 1:
         outputs = [(int(layer["outputs"]), None) for layer in layers]
     else:
+        geometry = []  # each conv's whole source map (h, w, cin), cout, pool, stride
         for k, entry in enumerate(layers):
             if entry["type"] == "conv2d":
                 kh, kw = entry["kernel"]
                 h, w, cin = (int(v) for v in entry["input_shape"])
                 patch = max(patch, kh * kw * cin)
                 pooled = k + 1 < len(layers) and layers[k + 1]["type"] == "maxpool2d"
-                count = 1
-                for v in layers[k + 1 if pooled else k]["output_shape"]:
-                    count *= int(v)
-                outputs.append((count, (h, w, cin, int(entry["outputs"]), pooled, int(entry.get("stride", 1)))))
+                geometry.append((h, w, cin, int(entry["outputs"]), pooled, int(entry.get("stride", 1))))
+                outputs.append((0, None))  # filled in below, from the trimmed maps
             elif entry["type"] == "dense":
                 outputs.append((int(entry["outputs"]), None))
+        # Each conv makes only what the next one reads (plan.windows): its map in RAM is that.
+        trimmed = plan.windows([(h, w, pool, stride) for h, w, _, _, pool, stride in geometry])
+        for k, ((rows, cols), (_, _, cin, cout, pool, stride)) in enumerate(zip(trimmed, geometry, strict=True)):
+            out_h, out_w, _ = plan.conv_output(rows, cols, cout, pool, stride)
+            outputs[k] = (out_h * out_w * cout, (rows, cols, cin, cout, pool, stride))
     routes = []
     sizes = {"nn_act0": 0, "nn_act1": 0}
     source = "nn_input"

@@ -153,6 +153,7 @@ def generate(
         conv_calls.append(
             f"  nn_stop_before {c.index}\n"
             f"  jsr {name}_conv               ; {c.height}x{c.width}x{c.cin} -> {c.output_shape}"
+            f"{f' (a window of the {c.row_width}-wide source)' if c.row_width != c.width else ''}"
         )
         conv_procs.append(
             f";; Layer {c.index}: 3x3 'valid' conv {c.cin} -> {c.cout} channels"
@@ -160,7 +161,7 @@ def generate(
             f"{source} -> {dest}.\n"
             f".proc {name}_conv\n"
             f"  .assert {c.cout} <= ::NN_TILE_MAX, error, \"the conv's accumulators must fit the zero-page planes\"\n"
-            f"  nn_conv {c.height}, {c.width}, {c.cin}, {c.cout}, {int(c.pool)}, {c.stride}, {c.shift}, "
+            f"  nn_conv {c.height}, {c.width}, {c.row_width}, {c.cin}, {c.cout}, {int(c.pool)}, {c.stride}, {c.shift}, "
             f"{c.activation_max}, "
             f"{name}_weights, {name}_bias, {name}_blank, {source}, {dest}, {255 // max(1, c.input_max)}\n"
             ".endproc"
@@ -201,8 +202,8 @@ def generate(
         "layer_count": len(plans),
         "input_count": manifest["input"]["count"],
         "input_max": manifest["input"]["max"],
-        "act0": ram.act0,
-        "act1": ram.act1,
+        "act0": ram.reserved("nn_act0"),  # (with prep.s's temporaries, if it shares them)
+        "act1": ram.reserved("nn_act1"),
         "act0_segment": ram.segments[0],
         "act1_segment": ram.segments[1],
         "score_bytes": plans[-1].width,
@@ -219,7 +220,7 @@ def generate(
         "conv_cout_max": max((c.cout for c in convs), default=0),
         "pool_cout_max": pooled_cout,
         "conv_work_bytes": CONV_WORK_BYTES,
-        "patch_bytes": ram.patch,
+        "patch_bytes": ram.reserved("cv_patch"),
         "patch_segment": ram.patch_segment,
         "conv_procs": "\n".join(conv_procs),
         "exports": "\n".join(exports),

@@ -9,7 +9,7 @@ gen_network.py writes the sources from what this module decides. No numpy here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from common import ldcfg
@@ -113,10 +113,12 @@ class ConvPlan:
     """A 3x3 'valid' convolution of a format-2 manifest for nes/src/conv.inc's nn_conv, stride 1
     or 2, with the 2x2 max pool after it fused (`pool`, stride 1 only). `index` is its table
     number (weighted layers counted, as LayerPlan.index); `input_max` the largest value of its
-    source map."""
+    source map. `height` x `width` is the window of its source map it computes over (`windows`),
+    from the top left of a map stored `source_width` cells wide; its stored output is what that
+    window makes, which the next conv reads whole."""
 
     index: int
-    height: int  # source map
+    height: int  # window of the source map
     width: int
     cin: int
     cout: int
@@ -127,6 +129,12 @@ class ConvPlan:
     weights_file: Path
     bias_file: Path
     stride: int = 1
+    source_width: int = 0  # cells per stored source row (0: `width`)
+
+    @property
+    def row_width(self) -> int:
+        """Cells per row of the source map as stored."""
+        return self.source_width or self.width
 
     @property
     def inputs(self) -> int:
@@ -135,13 +143,45 @@ class ConvPlan:
 
     @property
     def output_shape(self) -> tuple[int, int, int]:
-        h, w = (conv_output_side(side, 3, self.stride, "valid") for side in (self.height, self.width))
-        return (h // 2, w // 2, self.cout) if self.pool else (h, w, self.cout)
+        return conv_output(self.height, self.width, self.cout, self.pool, self.stride)
 
     @property
     def output_bytes(self) -> int:
         h, w, c = self.output_shape
         return h * w * c
+
+
+def conv_output(height: int, width: int, cout: int, pool: bool, stride: int) -> tuple[int, int, int]:
+    """The (pooled) output map of a 3x3 'valid' conv over a height x width source."""
+    h, w = (conv_output_side(side, 3, stride, "valid") for side in (height, width))
+    return (h // 2, w // 2, cout) if pool else (h, w, cout)
+
+
+def read_side(outputs: int, pool: bool, stride: int) -> int:
+    """Source rows (or columns) a 3x3 'valid' conv reads to make `outputs` rows (columns) of its
+    output, pooled 2x2 when `pool` (the pool's floor drops an odd last position)."""
+    positions = 2 * outputs if pool else outputs
+    return (positions - 1) * stride + 3
+
+
+def windows(convs: list[tuple[int, int, bool, int]]) -> list[tuple[int, int]]:
+    """For a chain of 3x3 'valid' convs, each given as (source height, width, pool, stride) of
+    its whole source map: the window (rows, columns, from the top left) of its source that each
+    one computes over. The last conv makes its whole output (the dense layers read all of it),
+    from the rows and columns that takes; each conv before it makes only the rows and columns
+    of its output that the next one reads. A stride-2 conv on an even map leaves its last row
+    and column unread, so the conv before it never computes them (cnn-s16-s64: conv 1 makes
+    5x5 of its 6x6 map, from 11x11 of the 14x14 input): fewer cycles and a smaller map in RAM,
+    the same scores."""
+    result: list[tuple[int, int]] = [(0, 0)] * len(convs)
+    needed: tuple[int, int] | None = None  # output rows and columns the next conv reads
+    for k in reversed(range(len(convs))):
+        height, width, pool, stride = convs[k]
+        if needed is None:
+            needed = conv_output(height, width, 1, pool, stride)[:2]
+        result[k] = (read_side(needed[0], pool, stride), read_side(needed[1], pool, stride))
+        needed = result[k]
+    return result
 
 
 def conv_plans(manifest: dict, export_dir: Path) -> tuple[list[ConvPlan], dict]:
@@ -201,7 +241,7 @@ def conv_plans(manifest: dict, export_dir: Path) -> tuple[list[ConvPlan], dict]:
                 stride=int(stride),
             )
             out_shape = tuple(entries[position + 1 if pool else position]["output_shape"])
-            if plan.output_shape != out_shape:
+            if plan.output_shape != out_shape:  # (the whole map, before `windows` trims it)
                 raise NetworkError(f"{where}: output {out_shape}, the kernel makes {plan.output_shape}")
             convs.append(plan)
             value_max, shape = plan.activation_max, out_shape
@@ -217,6 +257,13 @@ def conv_plans(manifest: dict, export_dir: Path) -> tuple[list[ConvPlan], dict]:
         else:
             raise NetworkError(f"{where}: unknown layer type")
         position += 1
+    trimmed = windows([(c.height, c.width, c.pool, c.stride) for c in convs])
+    convs = [
+        replace(c, height=rows, width=cols, source_width=c.width if k == 0 else cols)
+        for k, (c, (rows, cols)) in enumerate(zip(convs, trimmed, strict=True))
+    ]
+    if convs:
+        assert convs[-1].output_shape == tuple(shape), "the last conv makes its whole map"
     count = 1
     for v in shape:
         count *= int(v)

@@ -108,12 +108,19 @@ def test_ram_layout() -> None:
 
 
 def test_size_normalisation_takes_its_ram_and_prg() -> None:
-    """prep.s's size normalisation costs NORMALIZE_BSS bytes of RAM and NORMALIZE_PRG of PRG, only
-    when the manifest asks for it; the default network (196-144-32-10) keeps the canvas with it."""
+    """prep.s's size normalisation adds NORMALIZE_BSS bytes of temporaries and NORMALIZE_PRG of
+    PRG, only when the manifest asks for it; the default network (196-144-32-10) keeps the canvas
+    with it, and its nn_act0 (144 bytes, stack page) holds all the temporaries: no BSS grows.
+    Without a buffer to share (one layer), BSS grows by NORMALIZE_BSS."""
     plain, normalised = _manifest([144, 32]), _manifest([144, 32])
     normalised["input"]["normalize"] = 20
     assert budget.support(normalised) == (True, "")
-    grown = budget.ram_layout(normalised, canvas=True).bss - budget.ram_layout(plain, canvas=True).bss
+    with_box, without = budget.ram_layout(normalised, canvas=True), budget.ram_layout(plain, canvas=True)
+    assert with_box.temps - without.temps == budget.NORMALIZE_BSS
+    assert with_box.shared == without.shared == "nn_act0" and with_box.bss == without.bss
+    single, single_box = _manifest([]), _manifest([])
+    single_box["input"]["normalize"] = 20
+    grown = budget.ram_layout(single_box, canvas=True).bss - budget.ram_layout(single, canvas=True).bss
     assert grown == budget.NORMALIZE_BSS
     assert budget.ram_layout(normalised, canvas=False) == budget.ram_layout(plain, canvas=False)
     assert budget.ui_prg(normalised) - budget.ui_prg(plain) == budget.NORMALIZE_PRG
@@ -140,23 +147,39 @@ def test_inputs_wider_than_15_have_no_canvas() -> None:
 
 
 def test_too_big_says_by_how_much() -> None:
-    ok, reason = budget.support(_manifest([160, 640]))  # 160 in the stack page, 640 beside the canvas
+    ok, reason = budget.support(_manifest([160, 729]))  # 160 in the stack page, 729 beside the canvas
     assert not ok
-    over = budget.ram_layout(_manifest([160, 640]), canvas=True).over
+    over = budget.ram_layout(_manifest([160, 729]), canvas=True).over
     assert over == 23
     assert f"{over} more than its 1280" in reason and f"use {over} fewer hidden units" in reason
-    assert "model.hidden [160, 640]" in reason
+    assert "model.hidden [160, 729]" in reason
 
 
-def test_the_packed_canvas_frees_588_bytes() -> None:
-    """The canvas at 2 bits a cell (nes/tools/canvas.py) takes 196 bytes: 196-160-64-10, one
-    byte over with the 784-byte canvas, now leaves BSS 553 bytes; the exact fit is 617 bytes of
-    activations beside the canvas (196-170-617-10), one more drops it."""
-    assert budget.CANVAS_BSS - 121 == 196 == 28 * 28 // 4
-    assert budget.ram_layout(_manifest([160, 64]), canvas=True).bss == 1280 - 553
-    assert budget.support(_manifest([170, 617])) == (True, "")
-    ok, reason = budget.support(_manifest([170, 618]))
+def test_the_packed_canvas_and_shared_temporaries_free_642_bytes() -> None:
+    """The canvas at 2 bits a cell (nes/tools/canvas.py) takes 196 bytes, and prep.s's 89 bytes
+    of temporaries share a network buffer (here nn_act0, in the stack page): 196-160-64-10, one
+    byte over with the 784-byte canvas, now leaves BSS 642 bytes; the exact fit is 706 bytes of
+    activations beside the canvas (196-170-706-10), one more drops it."""
+    assert budget.CANVAS_BSS - 28 - 4 == 196 == 28 * 28 // 4
+    ram = budget.ram_layout(_manifest([160, 64]), canvas=True)
+    assert (ram.bss, ram.shared, ram.temps) == (1280 - 642, "nn_act0", budget.PREP_TEMP_BSS)
+    assert budget.support(_manifest([170, 706])) == (True, "")
+    ok, reason = budget.support(_manifest([170, 707]))
     assert not ok and "1 more than its 1280" in reason and "use 1 fewer hidden" in reason
+
+
+def test_the_temporaries_go_where_they_save_most() -> None:
+    """With nothing to share (one layer) prep.s's temporaries take their own BSS bytes; a small
+    buffer grows to their size when the stack page then holds them all; a large one holds
+    them as it is; without the canvas nothing is shared."""
+    base = budget.ram_layout(_manifest([]), canvas=True)
+    assert (base.shared, base.bss) == ("", budget.SYSTEM_BSS + budget.CANVAS_BSS + 196 + 20 + 1 + budget.PREP_TEMP_BSS)
+    small = budget.ram_layout(_manifest([60, 20]), canvas=True)  # 89 + 20 bytes in the stack page
+    assert (small.shared, small.reserved("nn_act0"), small.stack, small.bss) == ("nn_act0", 89, 109, base.bss - 89)
+    large = budget.ram_layout(_manifest([150, 60]), canvas=True)  # 150 + 89 > 192: nn_act0 holds them
+    assert (large.segments, large.shared, large.reserved("nn_act0"), large.bss) == (
+        ("STACKBSS", "BSS"), "nn_act0", 150, base.bss - 89 + 60)
+    assert budget.ram_layout(_manifest([60, 20]), canvas=False).shared == ""
 
 
 @pytest.mark.parametrize("name", ["128-32", "128-64"])
@@ -185,14 +208,14 @@ def test_a_wrong_prediction_fails_the_link(tmp_path: Path, monkeypatch: pytest.M
 def test_a_fitting_net_keeps_the_canvas_a_ram_starved_one_drops_it(
     tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """196-170-29-10 (170 in the stack page, 29 beside the packed canvas) keeps the canvas with
-    the link's RAM count equal to the budget's. Since the packing no network whose weights fit
-    PRG runs out of RAM (test_the_packed_canvas_frees_588_bytes), so the path without the canvas
-    is forced by shrinking the budget's BSS area by the free bytes plus one: the ROM builds
+    """196-170-29-10 (170 in the stack page with prep.s's temporaries, 29 beside the packed
+    canvas) keeps the canvas with the link's RAM count equal to the budget's. No MLP whose
+    weights fit PRG runs out of RAM (test_the_packed_canvas_and_shared_temporaries_free_642_bytes),
+    so the path without the canvas is forced by shrinking the budget's BSS area by the free bytes plus one: the ROM builds
     without the canvas, says so, and the raw protocol still works."""
     fits = build_rom(write_ui_network(tmp_path / "fit" / "export", [170, 29], 42), tmp_path / "fit" / "nes")
     ram = budget.ram_layout(json.loads((tmp_path / "fit" / "export" / layout.MANIFEST).read_text()), canvas=True)
-    assert mapfile.budget(fits.map)["RAM"]["used"] == ram.bss == budget.RAM_BSS - 588
+    assert mapfile.budget(fits.map)["RAM"]["used"] == ram.bss == budget.RAM_BSS - 677
     assert "UI_ENABLED = 1" in (tmp_path / "fit" / "nes" / "gen" / "ui.inc").read_text()
     capsys.readouterr()
     monkeypatch.setattr(budget, "RAM_BSS", ram.bss - 1)
