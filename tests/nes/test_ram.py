@@ -211,8 +211,8 @@ def test_a_fitting_net_keeps_the_canvas_a_ram_starved_one_drops_it(
     """196-170-29-10 (170 in the stack page with prep.s's temporaries, 29 beside the packed
     canvas) keeps the canvas with the link's RAM count equal to the budget's. No MLP whose
     weights fit PRG runs out of RAM (test_the_packed_canvas_and_shared_temporaries_free_642_bytes),
-    so the path without the canvas is forced by shrinking the budget's BSS area by the free bytes plus one: the ROM builds
-    without the canvas, says so, and the raw protocol still works."""
+    so the path without the canvas is forced by shrinking the budget's BSS area by the free
+    bytes plus one: the ROM builds without the canvas, says so, and the raw protocol still works."""
     fits = build_rom(write_ui_network(tmp_path / "fit" / "export", [170, 29], 42), tmp_path / "fit" / "nes")
     ram = budget.ram_layout(json.loads((tmp_path / "fit" / "export" / layout.MANIFEST).read_text()), canvas=True)
     assert mapfile.budget(fits.map)["RAM"]["used"] == ram.bss == budget.RAM_BSS - 677
