@@ -11,10 +11,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from common.architecture import conv_output_side
 from intnet import layers
 from nes.tools import budget
 from nes.tools.console import Console
-from nes.tools.plan import NetworkError, conv_plans
+from nes.tools.plan import NetworkError, conv_plans, windows
 from nes.tools.ui_driver import DOWN, A, Ui, lit
 from tests.nes.builds import ConvSpec, LayerSpec, build_rom, structured_inputs, write_cnn
 
@@ -84,6 +85,13 @@ def test_stride_2_convs_match_the_golden_model(strided: CnnRom, mnist_dir: Path)
     assert [entry["output_shape"] for entry in strided.manifest["layers"][:2]] == [[6, 6, 16], [2, 2, 64]]
     # conv 2's first output (64 bytes) would overwrite what its second position reads (from byte 32)
     assert budget.buffer_plan(strided.manifest).routes[:2] == (("nn_input", "nn_act0"), ("nn_act0", "nn_act1"))
+    # conv 2 never reads conv 1's last row and column: conv 1 makes 5x5x16 (400 bytes) from 11x11 of the input
+    convs, _ = conv_plans(strided.manifest, strided.export)
+    assert [(c.height, c.width, c.row_width, c.output_shape) for c in convs] == [
+        (11, 11, 14, (5, 5, 16)),
+        (5, 5, 5, (2, 2, 64)),
+    ]
+    assert budget.buffer_plan(strided.manifest).act0 == 400
     inputs = np.concatenate([mnist_inputs(mnist_dir, 100), structured_inputs(100, 196, 8, seed=12)])
     trace = layers.run(strided.network.layers, inputs.reshape(-1, 14, 14, 1))
     assert len(set(trace.digits.tolist())) >= 3  # the scores are not one constant answer
@@ -307,3 +315,48 @@ def test_ui_stays_live_thinks_and_restarts_on_a_new_stroke(c5: CnnRom) -> None:
     expected = layers.run(c5.network.layers, want)
     assert ui.scores().tolist() == expected.scores[0].tolist()
     assert ui.byte("ui_winner") == expected.digits[0]
+
+
+def rows_read(height: int, pool: bool, stride: int, outputs: int | None = None) -> int:
+    """How many source rows (from the top) conv.inc's positions read for `outputs` rows of a
+    conv's output (all it makes when None), by walking the positions."""
+    positions = (height - 3) // stride + 1
+    if pool:
+        positions = 2 * (positions // 2) if outputs is None else 2 * outputs
+    elif outputs is not None:
+        positions = outputs
+    return max(stride * p + 2 for p in range(positions)) + 1
+
+
+@pytest.mark.parametrize(
+    ("chain", "expected"),
+    [
+        ([(14, 14, True, 1), (6, 6, True, 1)], [(14, 14), (6, 6)]),  # the cnn preset: everything is read
+        ([(14, 14, False, 2), (6, 6, False, 2)], [(11, 11), (5, 5)]),  # cnn-s16-s64
+        ([(14, 14, False, 1), (12, 12, False, 2), (5, 5, False, 2)], [(13, 13), (11, 11), (5, 5)]),
+        ([(14, 14, True, 1), (6, 6, False, 2)], [(12, 12), (5, 5)]),  # the pool's cell rows 0..4 of 6
+        ([(13, 9, True, 1)], [(12, 8)]),  # an odd last position the pool drops is never computed
+    ],
+)
+def test_windows_are_what_the_next_conv_reads(
+    chain: list[tuple[int, int, bool, int]], expected: list[tuple[int, int]]
+) -> None:
+    assert windows(chain) == expected
+
+
+def test_windows_match_conv_incs_reads() -> None:
+    """Every chain of two convs on small maps: the last conv's window is the rows its whole
+    output reads, and the first conv's window makes exactly the rows the last one reads."""
+    for side, pools, strides in itertools.product((9, 10, 13, 14), itertools.product((False, True), repeat=2), STRIDES):
+        if any(pool and stride != 1 for pool, stride in zip(pools, strides, strict=True)):
+            continue  # conv.inc pools stride-1 convs only
+        made = conv_output_side(side, 3, strides[0], "valid") // (2 if pools[0] else 1)
+        if made < 3 or conv_output_side(made, 3, strides[1], "valid") // (2 if pools[1] else 1) < 1:
+            continue  # no output
+        got = windows([(side, side, pools[0], strides[0]), (made, made, pools[1], strides[1])])
+        last_rows = rows_read(made, pools[1], strides[1])
+        assert got[1] == (last_rows, last_rows)
+        assert got[0][0] == rows_read(side, pools[0], strides[0], outputs=last_rows) <= side
+
+
+STRIDES = ((1, 1), (2, 2), (1, 2), (2, 1))
