@@ -113,9 +113,12 @@ nn_digit:  .res 1                       ; first index of the largest score
 ; Hidden activations: layer 0 reads nn_input and writes nn_act0, layer 1 reads nn_act0 and
 ; writes nn_act1, layer 2 reads nn_act1 and writes nn_act0 (or nn_scores), ... (a conv may
 ; write over its own source map instead: budget.buffer_plan, network.inc). Each buffer is
-; sized to the largest layer it holds and placed by gen_ui.ram_layout (network.inc): in the low
+; sized to the largest layer it holds and placed by budget.ram_layout (network.inc): in the low
 ; stack page (STACKBSS, $0100-$01BF, below the 64 bytes the stack may use) when it fits there,
-; else in BSS. nn_input is never overwritten: it still holds the input after a run.
+; else in BSS. With the canvas, one of nn_act0, nn_act1, cv_patch also holds prep.s's
+; temporaries (ui.inc PP_TEMPS_BUFFER; it reserves the larger of its bytes and theirs): prep_run
+; returns before nn_run starts. A conv's map is stored trimmed to what the next conv reads
+; (plan.windows). nn_input is never overwritten: it still holds the input after a run.
 .segment NN_ACT0_SEGMENT
 nn_act0:   .res NN_ACT0_BYTES           ; hidden activations, layers 0, 2, 4...
 .segment NN_ACT1_SEGMENT

@@ -215,7 +215,8 @@ rowbuf = pp_m
 .segment "CODE"
 
 ;;
-; canvas -> nn_input (see the top of the file). Clobbers A, X, Y and the pp_/big_ temporaries.
+; canvas -> nn_input (see the top of the file). Clobbers A, X, Y and the pp_/big_ temporaries,
+; so also the network buffer that shares them (ui.inc PP_TEMPS_BUFFER).
 .proc prep_run
   lda #0
   ldx #CANVAS_SIDE-1

@@ -71,7 +71,7 @@ def support(manifest: dict) -> tuple[bool, str]:
     if ram.over and manifest.get("format", 1) != 1:
         return False, (
             f"RAM: the canvas and the network need {ram.bss} bytes of {BSS_AREA.span()}, {ram.over} more than "
-            f"its {RAM_BSS}: use fewer channels or a pool earlier (whole maps: nn_act0 {ram.act0} bytes, "
+            f"its {RAM_BSS}: use fewer channels or a pool earlier (maps as stored: nn_act0 {ram.act0} bytes, "
             f"nn_act1 {ram.act1}, the conv patch {ram.patch}; {STACK_RAM} bytes of them fit the stack page, "
             "the rest goes beside the canvas)"
         )
@@ -219,6 +219,8 @@ def buffer_plan(manifest: dict) -> BufferPlan:
         if k == len(outputs) - 1:
             dest = "nn_scores"
         elif conv is not None and source != "nn_input" and in_place(*conv):
+            # (a conv after the first reads its source whole: its window is the map as stored,
+            # so in_place's width is the row stride too; only nn_input is read by a window)
             dest = source
         else:
             dest = "nn_act1" if source == "nn_act0" else "nn_act0"
