@@ -131,14 +131,15 @@ def ram_layout(manifest: dict, canvas: bool) -> RamLayout:
     buffers go to the stack page, and which one (if any) holds the temporaries too (ties: the
     first found, buffers in the stack page before BSS, no sharing before sharing)."""
     layers = manifest.get("layers", [])
-    plan_ = buffer_plan(manifest)
-    sizes = (plan_.act0, plan_.act1, plan_.patch)
+    buffers = buffer_plan(manifest)
+    sizes = (buffers.act0, buffers.act1, buffers.patch)
     score_bytes = layers[-1]["accumulator_bits"] // 8 if layers else 2
     temps = (PREP_TEMP_BSS + NORMALIZE_BSS * (manifest["input"].get("normalize") is not None)) * canvas
     fixed = SYSTEM_BSS + CANVAS_BSS * canvas + manifest["input"]["count"] + 10 * score_bytes + 1
+    hosts = [name for name, size in zip(BUFFERS, sizes, strict=True) if size and temps]  # may hold the temporaries
     best: tuple[int, int, tuple[bool, ...], str] | None = None  # bss, stack, in_stack, shared
     for in_stack in itertools.product((True, False), repeat=3):
-        for shared in ("", *(name for name, size in zip(BUFFERS, sizes, strict=True) if size)) if temps else ("",):
+        for shared in ("", *hosts):
             held = [max(size, temps) if name == shared else size for name, size in zip(BUFFERS, sizes, strict=True)]
             stack = sum(size for size, here in zip(held, in_stack, strict=True) if here)
             if stack > STACK_RAM:
@@ -149,7 +150,7 @@ def ram_layout(manifest: dict, canvas: bool) -> RamLayout:
     assert best is not None  # all buffers in BSS always fits the stack page
     bss, stack, in_stack, shared = best
     segments = tuple("STACKBSS" if here else "BSS" for here in in_stack)
-    return RamLayout(plan_.act0, plan_.act1, segments[:2], bss, stack, plan_.patch, segments[2], temps, shared)
+    return RamLayout(buffers.act0, buffers.act1, segments[:2], bss, stack, buffers.patch, segments[2], temps, shared)
 
 
 @dataclass(frozen=True)
