@@ -192,34 +192,23 @@ def in_place(height: int, width: int, cin: int, cout: int, pool: bool, stride: i
 def buffer_plan(manifest: dict) -> BufferPlan:
     """The routes and buffer sizes of the weighted layers (see BufferPlan)."""
     layers = manifest.get("layers", [])
-    outputs: list[tuple[int, tuple[int, int, int, int, bool, int] | None]] = []  # bytes, conv geometry
-    patch = 0
-    if manifest.get("format", 1) == 1:
-        outputs = [(int(layer["outputs"]), None) for layer in layers]
-    else:
-        geometry = []  # each conv's whole source map (h, w, cin), cout, pool, stride
-        for k, entry in enumerate(layers):
-            if entry["type"] == "conv2d":
-                kh, kw = entry["kernel"]
-                h, w, cin = (int(v) for v in entry["input_shape"])
-                patch = max(patch, kh * kw * cin)
-                pooled = k + 1 < len(layers) and layers[k + 1]["type"] == "maxpool2d"
-                geometry.append((h, w, cin, int(entry["outputs"]), pooled, int(entry.get("stride", 1))))
-                outputs.append((0, None))  # filled in below, from the trimmed maps
-            elif entry["type"] == "dense":
-                outputs.append((int(entry["outputs"]), None))
-        # Each conv makes only what the next one reads (plan.windows): its map in RAM is that.
-        trimmed = plan.windows([(h, w, pool, stride) for h, w, _, _, pool, stride in geometry])
-        for k, ((rows, cols), (_, _, cin, cout, pool, stride)) in enumerate(zip(trimmed, geometry, strict=True)):
-            out_h, out_w, _ = plan.conv_output(rows, cols, cout, pool, stride)
-            outputs[k] = (out_h * out_w * cout, (rows, cols, cin, cout, pool, stride))
+    maps = {m.position: m for m in plan.conv_maps(manifest)}
+    outputs: list[tuple[int, plan.ConvMap | None]] = []  # bytes stored, and the conv that stores them
+    for k, entry in enumerate(layers):
+        if k in maps:  # a conv stores only what the next one reads (plan.windows)
+            outputs.append((maps[k].output_bytes, maps[k]))
+        elif manifest.get("format", 1) == 1 or entry["type"] == "dense":  # (format 1: dense only, untyped)
+            outputs.append((int(entry["outputs"]), None))
+    patch = max((m.kernel_cells * m.cin for m in maps.values()), default=0)
     routes = []
     sizes = {"nn_act0": 0, "nn_act1": 0}
     source = "nn_input"
     for k, (count, conv) in enumerate(outputs):
         if k == len(outputs) - 1:
             dest = "nn_scores"
-        elif conv is not None and source != "nn_input" and in_place(*conv):
+        elif conv is not None and source != "nn_input" and in_place(
+            conv.rows, conv.cols, conv.cin, conv.cout, conv.pool, conv.stride
+        ):
             # (a conv after the first reads its source whole: its window is the map as stored,
             # so in_place's width is the row stride too; only nn_input is read by a window)
             dest = source

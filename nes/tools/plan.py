@@ -184,6 +184,52 @@ def windows(convs: list[tuple[int, int, bool, int]]) -> list[tuple[int, int]]:
     return result
 
 
+@dataclass(frozen=True)
+class ConvMap:
+    """Where a conv layer of a format-2 manifest reads and what it stores, as the RAM plan and
+    `conv_plans` both see it (unchecked: sized even for a layer the engine rejects). Its whole
+    source map is `height` x `width` x `cin`; it computes over the `rows` x `cols` window of it
+    that `windows` gives and stores what that window makes (`output_shape`)."""
+
+    position: int  # in manifest["layers"]
+    height: int
+    width: int
+    cin: int
+    cout: int
+    pool: bool  # a 2x2 max pool follows it
+    stride: int
+    kernel_cells: int  # kh * kw
+    rows: int
+    cols: int
+
+    @property
+    def output_shape(self) -> tuple[int, int, int]:
+        return conv_output(self.rows, self.cols, self.cout, self.pool, self.stride)
+
+    @property
+    def output_bytes(self) -> int:
+        h, w, c = self.output_shape
+        return h * w * c
+
+
+def conv_maps(manifest: dict) -> list[ConvMap]:
+    """Each conv layer of a format-2 manifest with the window it computes over ([] for format 1)."""
+    if manifest.get("format", 1) == 1:
+        return []
+    entries = manifest["layers"]
+    found = []
+    for position, entry in enumerate(entries):
+        if entry["type"] != "conv2d":
+            continue
+        h, w, cin = (int(v) for v in entry["input_shape"])
+        kh, kw = (int(v) for v in entry["kernel"])
+        pool = position + 1 < len(entries) and entries[position + 1]["type"] == "maxpool2d"
+        stride = int(entry.get("stride", 1))  # manifests written before strides: 1
+        found.append((position, h, w, cin, int(entry["outputs"]), pool, stride, kh * kw))
+    trimmed = windows([(h, w, pool, stride) for _, h, w, _, _, pool, stride, _ in found])
+    return [ConvMap(*geometry, rows, cols) for geometry, (rows, cols) in zip(found, trimmed, strict=True)]
+
+
 def conv_plans(manifest: dict, export_dir: Path) -> tuple[list[ConvPlan], dict]:
     """A format-2 manifest's convolutions (checked against what conv.inc runs), and the dense
     part left after them as a format-1-like manifest (`input` = the flattened map) for
@@ -191,6 +237,7 @@ def conv_plans(manifest: dict, export_dir: Path) -> tuple[list[ConvPlan], dict]:
     if manifest.get("format", 1) == 1:
         return [], manifest
     entries = manifest["layers"]
+    maps = {m.position: m for m in conv_maps(manifest)}
     value_max = int(manifest["input"]["max"])
     shape = tuple(manifest["input"]["shape"])
     convs: list[ConvPlan] = []
@@ -204,8 +251,7 @@ def conv_plans(manifest: dict, export_dir: Path) -> tuple[list[ConvPlan], dict]:
             if dense:
                 raise NetworkError(f"{where}: convolutions must come before the dense layers")
             problems = []
-            stride = entry.get("stride", 1)  # manifests written before strides: 1
-            pool = position + 1 < len(entries) and entries[position + 1]["type"] == "maxpool2d"
+            stride, pool = maps[position].stride, maps[position].pool
             if list(entry["kernel"]) != [3, 3] or stride not in (1, 2):
                 problems.append(f"kernel {entry['kernel']} stride {stride} (3x3, stride 1 or 2 only)")
             if stride != 1 and pool:
@@ -257,10 +303,10 @@ def conv_plans(manifest: dict, export_dir: Path) -> tuple[list[ConvPlan], dict]:
         else:
             raise NetworkError(f"{where}: unknown layer type")
         position += 1
-    trimmed = windows([(c.height, c.width, c.pool, c.stride) for c in convs])
+    # Each conv computes over its window (conv_maps); only the first reads a map stored wider.
     convs = [
-        replace(c, height=rows, width=cols, source_width=c.width if k == 0 else cols)
-        for k, (c, (rows, cols)) in enumerate(zip(convs, trimmed, strict=True))
+        replace(c, height=m.rows, width=m.cols, source_width=c.width if k == 0 else m.cols)
+        for k, (c, m) in enumerate(zip(convs, maps.values(), strict=True))
     ]
     if convs:
         assert convs[-1].output_shape == tuple(shape), "the last conv makes its whole map"
