@@ -1,6 +1,7 @@
 """The cost model of docs/cnn-plan.md: cycles, frames, PRG and RAM of candidate CNNs on the 6502.
 
     python docs/cnn_plan_cost.py            # the candidates table (markdown) and a per-layer breakdown
+    python docs/cnn_plan_cost.py --front    # the same estimates for the float front's shapes (step 8)
 
 A planning estimate: every constant below is measured (nes/README.md "Timing", the field notes,
 docs/cnn_plan_measure.py on the default 14x14 inputs, and since step 1 the PATCH kernel itself:
@@ -20,6 +21,7 @@ Two conv kernels:
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 FRAME = 29780.5  # NTSC CPU cycles per frame
@@ -232,7 +234,30 @@ CANDIDATES: dict[str, list[Layer]] = {
 }
 
 
+# The shapes of the float front (docs/cnn-plan.md step 8, docs/float_front.py) that this model can
+# cost: pools and 'valid' or 'same' convs (no strides: cnn-s16-s64 is measured instead).
+FRONT: dict[str, list[Layer]] = {
+    "c32,p,D,p,d96,d64": [C(32, "valid"), P, DW(), P, D(96), D(64)],
+    "c16,p,c32,p,d32": [C(16, "valid"), P, C(32, "valid"), P, D(32)],
+    "c8,p,c64,p,d64": [C(8, "valid"), P, C(64, "valid"), P, D(64)],
+    "c64,p,D,p,d96,d64": [C(64, "valid"), P, DW(), P, D(96), D(64)],
+    "c16,p,c64,p,d64": [C(16, "valid"), P, C(64, "valid"), P, D(64)],
+    "c16,p,c64,p,d128": [C(16, "valid"), P, C(64, "valid"), P, D(128)],
+    "C16,p,C32,p,d64": [C(16), P, C(32), P, D(64)],
+    "c32,p,c64,p,d128": [C(32, "valid"), P, C(64, "valid"), P, D(128)],
+    "C32,p,C64,p,d128": [C(32), P, C(64), P, D(128)],
+}
+
+
 def main() -> None:
+    if "--front" in sys.argv[1:]:
+        print("| layers (docs/float_front.py) | MACs | frames mean (worst) | PRG B (free) | RAM B (free) |")
+        print("|---|---:|---:|---:|---:|")
+        for name, layers in FRONT.items():
+            _, t = model(layers)
+            print(f"| {name} | {t['macs']:,} | {t['frames']:.1f} ({t['worst']:.0f}) | "
+                  f"{t['prg']:,} ({PRG - t['prg']:,}) | {t['ram']:,} ({RAM_FREE - t['ram']:,}) |")
+        return
     print("| candidate | MACs | frames mean (worst) | if conv1 map 30 % non-zero | weight B | PRG B (free) | "
           "RAM B (free) |")
     print("|---|---:|---:|---:|---:|---:|---:|")
