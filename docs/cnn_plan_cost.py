@@ -1,7 +1,7 @@
 """The cost model of docs/cnn-plan.md: cycles, frames, PRG and RAM of candidate CNNs on the 6502.
 
     python docs/cnn_plan_cost.py            # the candidates table (markdown) and a per-layer breakdown
-    python docs/cnn_plan_cost.py --front    # the same estimates for the float front's shapes (step 8)
+    python docs/cnn_plan_cost.py --front    # the same estimates for the float front's shapes (section 8)
 
 A planning estimate: every constant below is measured (nes/README.md "Timing", the field notes,
 docs/cnn_plan_measure.py on the default 14x14 inputs, and since step 1 the PATCH kernel itself:
@@ -234,7 +234,7 @@ CANDIDATES: dict[str, list[Layer]] = {
 }
 
 
-# The shapes of the float front (docs/cnn-plan.md step 8, docs/float_front.py) that this model can
+# The shapes of the float front (docs/cnn-plan.md section 8, docs/float_front.py) that this model can
 # cost: pools and 'valid' or 'same' convs (no strides: cnn-s16-s64 is measured instead).
 FRONT: dict[str, list[Layer]] = {
     "c32,p,D,p,d96,d64": [C(32, "valid"), P, DW(), P, D(96), D(64)],

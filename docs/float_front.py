@@ -1,4 +1,4 @@
-"""The float front of docs/cnn-plan.md step 8: how accurate a float network of a given shape gets
+"""The float front of docs/cnn-plan.md section 8: how accurate a float network of a given shape gets
 on a build's own inputs, and how many multiply-adds it costs, with no console limits applied.
 
     python -m doit config=training/presets/cnn.yaml preprocess     # build/cnn/inputs.npz
@@ -62,6 +62,9 @@ def build(keras: Any, side: int, layers: list[str]) -> tuple[Any, int]:
             channels = units
         else:
             raise SystemExit(f"error: unknown layer {layer!r} (c16, c16s2, C16, D, p, d32)")
+    if len(x.shape) == 4:  # no dense layer: the output layer reads the flattened map
+        x = keras.layers.Flatten()(x)
+        channels *= side * side
     outputs = keras.layers.Dense(10)(x)
     return keras.Model(inputs, outputs), macs + channels * 10
 
@@ -87,6 +90,12 @@ def main(argv: list[str] | None = None) -> int:
     raw = config.load_raw(args.config)
     raw["train"]["epochs"] = args.epochs
     cfg = config.parse(raw, str(args.config))
+    from intnet.prep import input_max
+
+    stored_max = int(np.load(args.inputs)["input_max"])
+    if args.drawn and input_max(cfg.preprocess) != stored_max:
+        raise SystemExit(f"error: --config's preprocessing makes inputs up to {input_max(cfg.preprocess)}, "
+                         f"{args.inputs} holds inputs up to {stored_max}: give the config that made them")
     keras, _ = fitting.start_keras(cfg.train.seed)
     arrays = fitting.training_arrays(cfg, args.inputs)
     x_fit, y_fit = arrays.x_fit, arrays.y_fit
@@ -96,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
         plain = len(arrays.y_fit) - int(np.load(args.inputs)["aug_source"].size)
         x_fit, y_fit = x_fit[plain:], y_fit[plain:]
     side = round(arrays.x_fit.shape[1] ** 0.5)
-    layers = args.layers.split(",")
+    layers = [layer for layer in args.layers.split(",") if layer]
     model, macs = build(keras, side, layers)
     steps = -(-len(x_fit) // cfg.train.batch_size)
     model.compile(
@@ -119,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     if args.drawn:
         from common.mnist import load_cache
-        from intnet.prep import input_max, preprocess
+        from intnet.prep import preprocess
         from training.variants import variant_images
 
         test = load_cache(args.mnist)
