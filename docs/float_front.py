@@ -92,7 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     cfg = config.parse(raw, str(args.config))
     from intnet.prep import input_max
 
-    stored_max = int(np.load(args.inputs)["input_max"])
+    with np.load(args.inputs) as stored:  # (one read for both facts below)
+        stored_max, copies = int(stored["input_max"]), int(stored["aug_source"].size)
     if args.drawn and input_max(cfg.preprocess) != stored_max:
         raise SystemExit(f"error: --config's preprocessing makes inputs up to {input_max(cfg.preprocess)}, "
                          f"{args.inputs} holds inputs up to {stored_max}: give the config that made them")
@@ -102,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.copies_only:  # (training_arrays puts the training images first, their copies after)
         if cfg.train.validation_split:
             raise SystemExit("error: --copies-only needs train.validation_split: 0 in --config")
-        plain = len(arrays.y_fit) - int(np.load(args.inputs)["aug_source"].size)
+        plain = len(arrays.y_fit) - copies
         x_fit, y_fit = x_fit[plain:], y_fit[plain:]
     side = round(arrays.x_fit.shape[1] ** 0.5)
     layers = [layer for layer in args.layers.split(",") if layer]
